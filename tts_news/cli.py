@@ -1,0 +1,157 @@
+"""`tts-news` command line: a thin front end over the pipeline. User errors → one line, exit 1."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from tts_news.config import Settings
+from tts_news.errors import UserError
+
+log = logging.getLogger("tts_news")
+
+
+def _progress_bar(desc: str, total: int | None = None, unit: str = "it"):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B", file=sys.stderr,
+                disable=None, dynamic_ncols=True)
+
+
+def _download_progress(name: str):
+    bar = None
+
+    def update(done: int, total: int | None) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = _progress_bar(f"downloading {name}", total, "B")
+        bar.update(done - bar.n)
+
+    return update
+
+
+def cmd_synth(args, settings: Settings) -> int:
+    from tts_news.episode import prepare, read_article, render
+    from tts_news.voices import choose_voice
+
+    text = read_article(args.input, sys.stdin)
+    voice = choose_voice(settings, args.voice, _download_progress(args.voice or settings.voice),
+                         notice=lambda m: print(f"tts-news: {m}", file=sys.stderr))
+    script = prepare(text, voice, settings, title=args.title)
+    bar = _progress_bar("speaking", len([s for s in script.sentences if s.spoken]), "sentence")
+    episode = render(script, voice, Path(args.output), settings, use_cache=not args.no_cache,
+                     progress=lambda done, total: bar.update(done - bar.n))
+    bar.close()
+    for w in episode.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(episode.summary())
+    return 0
+
+
+def cmd_normalize(args, settings: Settings) -> int:
+    from tts_news.episode import normalizer_for
+
+    normalizer = normalizer_for(settings)
+    source = open(args.file, encoding="utf-8") if args.file and args.file != "-" else sys.stdin
+    try:
+        for number, line in enumerate(source, 1):
+            result = normalizer.normalize(line.rstrip("\r\n"))
+            sys.stdout.write(result.spoken + "\n")
+            for w in result.warnings:
+                print(f"warning: line {number}, {w}", file=sys.stderr)
+    except UnicodeDecodeError as err:
+        raise UserError(f"{args.file or 'standard input'}: not UTF-8 text") from err
+    finally:
+        if source is not sys.stdin:
+            source.close()
+    return 0
+
+
+def cmd_voices(args, settings: Settings) -> int:
+    from tts_news.voices import all_voices, get_voice, install_voice, pull_voice
+
+    if args.action == "pull":
+        path = pull_voice(get_voice(settings, args.name), settings, _download_progress(args.name))
+        print(f"installed {args.name} in {path}")
+        return 0
+    if args.action == "install":
+        path = install_voice(get_voice(settings, args.name), Path(args.source), settings)
+        print(f"installed {args.name} in {path}")
+        return 0
+    voices = all_voices(settings)
+    rows = [(v.name, v.engine, "yes" if v.is_installed(settings) else "no", v.license, v.label)
+            for v in voices.values()]
+    if args.json:
+        print(json.dumps([dict(zip(("name", "engine", "installed", "license", "label"), r)) for r in rows],
+                         ensure_ascii=False))
+        return 0
+    widths = [max(len(str(r[i])) for r in [("NAME", "ENGINE", "INSTALLED", "LICENSE", ""), *rows])
+              for i in range(4)]
+    for row in [("NAME", "ENGINE", "INSTALLED", "LICENSE", "LABEL"), *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)) + "  " + row[4])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tts-news", description="Urdu news articles → podcast MP3s")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="speak an article into OUT.mp3 (+ .vtt, .chapters.json)")
+    p.add_argument("input", help="UTF-8 article file, or - for standard input")
+    p.add_argument("-o", "--output", required=True, help="the MP3 to write")
+    p.add_argument("--voice", help="voice name (see: tts-news voices)")
+    p.add_argument("--title", help="episode title (default: the article's first line)")
+    p.add_argument("--no-cache", action="store_true", help="synthesize every sentence afresh")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("normalize", help="print each input line as it is read aloud")
+    p.add_argument("file", nargs="?", help="UTF-8 file (default: standard input)")
+    p.set_defaults(func=cmd_normalize)
+
+    p = sub.add_parser("voices", help="list voices, or fetch and install their weights")
+    p.add_argument("--json", action="store_true", help="list as JSON")
+    vsub = p.add_subparsers(dest="action")
+    pull = vsub.add_parser("pull", help="download a voice's weights into the data dir")
+    pull.add_argument("name")
+    inst = vsub.add_parser("install", help="install a voice's weights from a local archive or folder")
+    inst.add_argument("name")
+    inst.add_argument("--from", dest="source", required=True, help=".tar.gz archive or model folder")
+    p.set_defaults(func=cmd_voices)
+    _add_service_commands(sub)
+    return parser
+
+
+def _add_service_commands(sub) -> None:
+    """Commands provided by other front ends register here (serve, worker, batch, bench)."""
+    for _name, module in (("serve", "tts_news.serve"), ("worker", "tts_news.jobs"), ("batch", "tts_news.batch"),
+                         ("bench", "tts_news.bench")):
+        try:
+            mod = __import__(module, fromlist=["add_command"])
+        except ImportError:
+            continue
+        mod.add_command(sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        settings = Settings.from_env()
+        return args.func(args, settings)
+    except UserError as err:
+        print(f"tts-news: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tts-news: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

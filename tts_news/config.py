@@ -1,0 +1,86 @@
+"""Settings from the environment (TTS_NEWS_*), with defaults that work on a fresh machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import platformdirs
+
+from tts_news.errors import UserError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The MMS release server Coqui itself downloads from; tests point this at 127.0.0.1.
+MMS_DOWNLOAD_BASE = "https://dl.fbaipublicfiles.com/mms/tts"
+
+
+def _bool(raw: str) -> bool:
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _path(raw: str) -> Path:
+    return Path(raw).expanduser()
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("tts-news"))
+
+
+@dataclass
+class Settings:
+    """Every knob, each readable from TTS_NEWS_<NAME> (e.g. TTS_NEWS_DATA_DIR, TTS_NEWS_BITRATE)."""
+
+    data_dir: Path = field(default_factory=_default_data_dir)
+    voice: str = "mms-urdu"  # the default voice; espeak-urdu stands in when it cannot be had
+    voices_dir: Path = PROJECT_ROOT / "voices"
+    download_base_url: str = MMS_DOWNLOAD_BASE
+    offline: bool = False  # never fetch voice weights
+    redis_url: str = ""  # set → jobs go through Redis for workers on many machines
+    bitrate: str = "96k"
+    sentence_pause_ms: int = 350
+    paragraph_pause_ms: int = 900
+    title_pause_ms: int = 1200
+    loudness_lufs: float = -16.0
+    true_peak_db: float = -1.5  # a margin under the -1 dBTP ceiling podcast platforms ask for
+    cache_mb: int = 512
+    max_article_chars: int = 100_000
+    api_key: str = ""
+    show_title: str = "اردو خبریں"
+    show_author: str = "tts-news"
+    show_owner_email: str = "news@example.com"
+    show_description: str = "اردو خبریں، آواز میں"
+    cover: Path = PROJECT_ROOT / "tts_news" / "data" / "cover.jpg"
+    public_url: str = ""  # base URL of the web app as listeners reach it, for feeds
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f"TTS_NEWS_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            parse = {"bool": _bool, "int": int, "float": float, "Path": _path}.get(f.type, str)
+            try:
+                values[f.name] = parse(raw)
+            except ValueError as err:
+                raise UserError(f"TTS_NEWS_{f.name.upper()}={raw!r} is not a valid {f.type}") from err
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def user_lexicon(self) -> Path:
+        return self.data_dir / "lexicon.tsv"
+
+    @property
+    def user_voices_dir(self) -> Path:
+        return self.data_dir / "voices"

@@ -1,0 +1,135 @@
+"""Article → Episode files: the whole pipeline behind one call, used by the CLI, jobs and batch.
+
+OUT.mp3 (tagged, with chapters), OUT.vtt and OUT.chapters.json appear together, each by an atomic
+rename, so a reader never sees a half-written episode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tts_news import audio
+from tts_news.config import Settings
+from tts_news.engine import Engine, load_engine
+from tts_news.errors import UserError
+from tts_news.synth import SegmentCache, synthesize, unsayable
+from tts_news.text.lexicon import Lexicon
+from tts_news.text.normalize import Normalizer, TextWarning
+from tts_news.text.script import Script, build_script
+from tts_news.voices import Voice
+
+ProgressFn = Callable[[int, int], None]  # (sentences done, total)
+
+
+@dataclass
+class Episode:
+    mp3: Path
+    vtt: Path
+    chapters_json: Path
+    title: str
+    voice: str
+    duration: float
+    loudness_lufs: float
+    true_peak_dbtp: float
+    chapters: int
+    sentences: int
+    cached: int
+    warnings: list[TextWarning] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"{self.mp3}: {self.duration:.1f} s, {self.loudness_lufs:.1f} LUFS, "
+                f"peak {self.true_peak_dbtp:.1f} dBTP, {self.chapters} chapters, "
+                f"{self.sentences - self.cached} new / {self.cached} cached sentences, "
+                f"{len(self.warnings)} warnings, voice {self.voice}")
+
+
+def read_article(path: str | Path, stdin=None) -> str:
+    """A UTF-8 article file, or '-' for standard input; clear errors for the usual mistakes."""
+    if str(path) == "-":
+        data = (stdin.buffer if hasattr(stdin, "buffer") else stdin).read()
+        name = "standard input"
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise UserError(f"{p}: no such file")
+        if p.is_dir():
+            raise UserError(f"{p}: is a folder, not an article file")
+        data = p.read_bytes()
+        name = str(p)
+    if isinstance(data, str):
+        text = data
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise UserError(f"{name}: not UTF-8 text (byte {err.start} is not valid UTF-8)") from err
+    if not text.strip():
+        raise UserError(f"{name}: the article is empty")
+    return text
+
+
+def normalizer_for(settings: Settings) -> Normalizer:
+    return Normalizer(Lexicon.load(settings.user_lexicon))
+
+
+def prepare(text: str, voice: Voice, settings: Settings, title: str | None = None,
+            normalizer: Normalizer | None = None) -> Script:
+    if len(text) > settings.max_article_chars:
+        raise UserError(f"the article has {len(text):,} characters; the limit is {settings.max_article_chars:,}")
+    return build_script(text, normalizer or normalizer_for(settings), title=title, max_chars=voice.max_chars)
+
+
+def render(script: Script, voice: Voice, out: Path, settings: Settings, *, engine: Engine | None = None,
+           use_cache: bool = True, progress: ProgressFn | None = None) -> Episode:
+    """Speak the script and write OUT.mp3, OUT.vtt and OUT.chapters.json."""
+    started = time.perf_counter()
+    engine = engine or load_engine(voice, settings)
+    warnings = script.warnings + unsayable(script, engine)
+    cache = SegmentCache(settings.cache_dir, settings.cache_mb << 20) if use_cache else None
+    segments = []
+    cached = 0
+    for seg in synthesize(script, voice, engine, cache):
+        segments.append(seg)
+        cached += seg.cached
+        if progress:
+            progress(seg.index + 1, seg.total)
+    titles = {p.index: p.text[:120] for p in script.paragraphs}
+    timeline = audio.assemble(
+        segments,
+        sentence_pause=settings.sentence_pause_ms / 1000,
+        paragraph_pause=settings.paragraph_pause_ms / 1000,
+        title_pause=settings.title_pause_ms / 1000,
+        chapter_titles=titles,
+    )
+    out = out.with_suffix(".mp3") if out.suffix.lower() != ".mp3" else out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.part.mp3")
+    try:
+        report = audio.encode_mp3(timeline, tmp, lufs=settings.loudness_lufs, true_peak=settings.true_peak_db,
+                         bitrate=settings.bitrate)
+        tags = audio.Tags(title=script.title, artist=settings.show_author, album=settings.show_title,
+                          publisher=settings.show_author, comment=f"voice: {voice.name}", cover=settings.cover)
+        audio.write_id3(tmp, tags, timeline.chapters)
+        vtt = out.with_suffix(".vtt")
+        chapters = out.with_name(out.stem + ".chapters.json")
+        audio.write_text_atomic(vtt, audio.vtt_text(timeline.cues))
+        audio.write_text_atomic(chapters, json.dumps(audio.chapters_json(timeline.chapters),
+                                                     ensure_ascii=False, indent=1))
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    if cache:
+        cache.prune()
+    return Episode(
+        mp3=out, vtt=vtt, chapters_json=chapters, title=script.title, voice=voice.name,
+        duration=timeline.duration, loudness_lufs=report["integrated_lufs"],
+        true_peak_dbtp=report["true_peak_dbtp"],
+        chapters=len(timeline.chapters), sentences=len(segments), cached=cached, warnings=warnings,
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,19 @@
+"""Errors a user can cause. Each carries a message a newsroom editor understands; the CLI and the web
+app map them to a one-line message or an HTTP 4xx once, at the edge."""
+
+
+class UserError(Exception):
+    """Bad input or a missing resource the user can fix."""
+
+    code = "bad_request"
+    status = 400
+
+
+class NotFound(UserError):
+    code = "not_found"
+    status = 404
+
+
+class VoiceUnavailable(UserError):
+    code = "voice_unavailable"
+    status = 409

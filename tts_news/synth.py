@@ -1,0 +1,137 @@
+"""Script × Voice → Segments: audio per sentence, with a content-addressed cache.
+
+Synthesis is a generator of small results (one Segment per sentence, as soon as it is ready), so
+progress bars, job progress and early stops all fall out of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tts_news.engine import Engine
+from tts_news.text.normalize import SPOKEN_PUNCTUATION, TextWarning
+from tts_news.text.script import Script, Sentence
+from tts_news.voices import Voice
+
+
+@dataclass(frozen=True)
+class Segment:
+    paragraph: int
+    index: int  # sentence number in the article, from 0
+    total: int
+    sentence: Sentence
+    audio: np.ndarray  # float32, mono
+    sample_rate: int
+    cached: bool
+
+
+def unsayable(script: Script, engine: Engine) -> list[TextWarning]:
+    """Characters of the spoken text the voice would drop, reported at their place in the article.
+
+    Sentence punctuation a voice lacks is not reported: it becomes the pause between sentences.
+    """
+    if engine.vocabulary is None:
+        return []
+    warnings = []
+    for sentence in script.sentences:
+        for i, ch in enumerate(sentence.spoken):
+            if ch in engine.vocabulary or ch.isspace() or ch in SPOKEN_PUNCTUATION:
+                continue
+            where = next((s.source_start for s in sentence.spans if s.spoken_start <= i < s.spoken_end), 0)
+            warnings.append(TextWarning(sentence.start + where, ch,
+                                        f"the voice cannot say {ch!r} (U+{ord(ch):04X}); it is left out"))
+    return warnings
+
+
+def voice_text(spoken: str, engine: Engine) -> str:
+    """What the engine is given: characters it cannot say become spaces (reported beforehand)."""
+    if engine.vocabulary is None:
+        return spoken
+    return " ".join("".join(ch if ch in engine.vocabulary else " " for ch in spoken).split())
+
+
+class SegmentCache:
+    """Sentence audio stored by a hash of (voice, its version, spoken text, synthesis settings).
+
+    Bounded in size, least recently used first out. Writes are atomic renames, so concurrent
+    writers of the same sentence never leave a torn file; a reader that loses a race re-synthesizes.
+    """
+
+    def __init__(self, folder: Path, max_bytes: int) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+
+    @staticmethod
+    def key(voice: Voice, sample_rate: int, text: str) -> str:
+        ident = json.dumps([voice.name, voice.version, voice.engine, voice.settings, sample_rate, text],
+                           ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(ident.encode("utf-8")).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.npy"
+
+    def get(self, key: str) -> np.ndarray | None:
+        path = self._path(key)
+        try:
+            audio = np.load(path, allow_pickle=False)
+            os.utime(path)  # mark as recently used
+        except (OSError, ValueError):
+            return None
+        return audio.astype(np.float32, copy=False)
+
+    def put(self, key: str, audio: np.ndarray) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, audio.astype(np.float32, copy=False), allow_pickle=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def size(self) -> int:
+        return sum(p.stat().st_size for p in self.folder.glob("*/*.npy"))
+
+    def prune(self) -> int:
+        """Drop least recently used entries until the cache fits; returns bytes freed."""
+        entries = []
+        for p in self.folder.glob("*/*.npy"):
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                continue  # another process pruned it
+            entries.append((st.st_mtime, st.st_size, p))
+        total = sum(size for _, size, _ in entries)
+        freed = 0
+        for _, size, path in sorted(entries):
+            if total - freed <= self.max_bytes:
+                break
+            path.unlink(missing_ok=True)
+            freed += size
+        return freed
+
+
+def synthesize(script: Script, voice: Voice, engine: Engine, cache: SegmentCache | None = None
+               ) -> Iterator[Segment]:
+    """Speak each sentence of the script, in order; cached sentences are not synthesized again."""
+    todo = [(p.index, s) for p in script.paragraphs for s in p.sentences if s.spoken.strip()]
+    for index, (paragraph, sentence) in enumerate(todo):
+        text = voice_text(sentence.spoken, engine)
+        key = SegmentCache.key(voice, engine.sample_rate, text) if cache else ""
+        audio = cache.get(key) if cache else None
+        cached = audio is not None
+        if audio is None:
+            audio = engine.speak(text) if text else np.zeros(0, np.float32)
+            if cache:
+                cache.put(key, audio)
+        yield Segment(paragraph, index, len(todo), sentence, audio, engine.sample_rate, cached)

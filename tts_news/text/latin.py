@@ -1,0 +1,98 @@
+"""Latin script inside Urdu news: acronyms letter by letter, other words through the lexicon or a
+transliteration, so that no English word is ever silently lost."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+LETTER_NAMES = {
+    "a": "اے", "b": "بی", "c": "سی", "d": "ڈی", "e": "ای", "f": "ایف", "g": "جی", "h": "ایچ", "i": "آئی",
+    "j": "جے", "k": "کے", "l": "ایل", "m": "ایم", "n": "این", "o": "او", "p": "پی", "q": "کیو", "r": "آر",
+    "s": "ایس", "t": "ٹی", "u": "یو", "v": "وی", "w": "ڈبلیو", "x": "ایکس", "y": "وائی", "z": "زیڈ",
+}
+# Longest spellings first; each maps an English spelling to the Urdu letters a reader would write.
+GRAPHEMES = [
+    ("tion", "شن"), ("sion", "ژن"), ("ough", "و"), ("igh", "ائی"), ("sch", "سک"),
+    ("sh", "ش"), ("ch", "چ"), ("th", "تھ"), ("ph", "ف"), ("gh", "گ"), ("kh", "خ"), ("ck", "ک"),
+    ("qu", "کو"), ("wh", "و"), ("oo", "و"), ("ee", "ی"), ("ea", "ی"), ("ai", "ے"), ("ay", "ے"),
+    ("ey", "ی"), ("ou", "او"), ("ow", "او"), ("oa", "و"), ("ie", "ی"), ("au", "آ"), ("aw", "آ"),
+    ("ll", "ل"), ("ss", "س"), ("tt", "ٹ"), ("pp", "پ"), ("mm", "م"), ("nn", "ن"), ("rr", "ر"),
+    ("ff", "ف"), ("dd", "ڈ"), ("bb", "ب"), ("gg", "گ"), ("zz", "ز"),
+]
+CONSONANTS = {
+    "b": "ب", "c": "ک", "d": "ڈ", "f": "ف", "g": "گ", "h": "ہ", "j": "ج", "k": "ک", "l": "ل", "m": "م",
+    "n": "ن", "p": "پ", "q": "ک", "r": "ر", "s": "س", "t": "ٹ", "v": "و", "w": "و", "x": "کس", "y": "ی",
+    "z": "ز",
+}
+# Vowels at the start of a word carry an alif; inside a word short vowels are mostly unwritten in Urdu.
+INITIAL_VOWELS = {"a": "ا", "e": "ا", "i": "ا", "o": "او", "u": "ا"}
+MEDIAL_VOWELS = {"a": "ا", "e": "ی", "i": "ی", "o": "و", "u": "و"}
+FINAL_VOWELS = {"a": "ا", "e": "", "i": "ی", "o": "و", "u": "و", "y": "ی"}
+MAX_SPELLED_LENGTH = 4  # NAB, WHO, BCCI: short capitals are initials; longer ones (BROMLEY) are words
+VOWEL_RE = re.compile(r"[aeiouy]", re.I)
+CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+
+
+def ascii_fold(word: str) -> str:
+    """é → e: accented Latin letters are read as their base letter."""
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+
+
+def spell(word: str) -> str:
+    """IMF → آئی ایم ایف."""
+    return " ".join(LETTER_NAMES[ch] for ch in word.lower() if ch in LETTER_NAMES)
+
+
+def transliterate(word: str) -> str:
+    """A rough English → Urdu respelling: better a recognisable name than silence."""
+    w = ascii_fold(word).lower()
+    out: list[str] = []
+    i = 0
+    while i < len(w):
+        for spelling, urdu in GRAPHEMES:
+            if w.startswith(spelling, i):
+                out.append(urdu)
+                i += len(spelling)
+                break
+        else:
+            ch = w[i]
+            if ch == "c" and w[i + 1 : i + 2] in ("e", "i", "y"):
+                out.append("س")
+            elif ch in "aeiou" or (ch == "y" and i == len(w) - 1 and i > 0):
+                if i == 0:
+                    out.append(INITIAL_VOWELS[ch])
+                elif i == len(w) - 1:
+                    out.append(FINAL_VOWELS[ch])
+                else:
+                    out.append(MEDIAL_VOWELS[ch])
+            elif ch in CONSONANTS:
+                out.append(CONSONANTS[ch])
+            i += 1
+    return "".join(out) or spell(w)
+
+
+def split_words(token: str) -> list[str]:
+    """FifaWorldCup → Fifa World Cup; AWRajput → AW Rajput."""
+    return CAMEL_RE.findall(token) or [token]
+
+
+def read_latin(token: str, lookup) -> str:
+    """Read one Latin token: lexicon first, then initials or a transliteration."""
+    if "." in token:  # U.S. / U.K.: dotted initials
+        return spell(token.replace(".", ""))
+    token = token.replace("’", "'")
+    found = lookup(token)
+    if found:
+        return found
+    if "'" in token:  # Abdullah's → Abdullah
+        return read_latin(token.split("'")[0], lookup)
+    parts = split_words(token)
+    if len(parts) > 1:
+        return " ".join(read_latin(p, lookup) for p in parts)
+    word = ascii_fold(token)
+    if len(word) == 1:
+        return spell(word)
+    if word.isupper() and (len(word) <= MAX_SPELLED_LENGTH or not VOWEL_RE.search(word)):
+        return spell(word)
+    return transliterate(word)

@@ -1,0 +1,146 @@
+"""Article text → Script: paragraphs of sentences, each with its original and its spoken text.
+
+Coqui's sentence splitter is English-only, so Urdu is split here: ۔ ؟ ! (and ? .) end sentences, a
+line break ends a paragraph. A sentence longer than a voice's comfortable limit is cut at ، ؛ or a
+space — never inside a word.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tts_news.errors import UserError
+from tts_news.text.normalize import Normalized, Normalizer, Span, TextWarning
+
+# A sentence ends at ۔ ؟ ! ? (with any closing quotes or brackets), or at a '.' after an Urdu or
+# lowercase letter — not inside 8.25, U.S. or an ellipsis.
+SENTENCE_END_RE = re.compile(r"""(?:[۔؟!?]+|(?<![\dA-Z.])\.(?![\d.]))["'’”»)\]]*""")
+PHRASE_CUTS = "،؛"
+DEFAULT_MAX_CHARS = 400
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One call to a voice: `text` as written (for transcripts), `spoken` as said."""
+
+    text: str
+    spoken: str
+    start: int  # offset of `text` in the article
+    spans: tuple[Span, ...] = ()  # spoken ranges → ranges of `text`
+    warnings: tuple[TextWarning, ...] = ()
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    index: int
+    text: str
+    start: int
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass
+class Script:
+    title: str
+    paragraphs: list[Paragraph] = field(default_factory=list)
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        return [s for p in self.paragraphs for s in p.sentences]
+
+    @property
+    def warnings(self) -> list[TextWarning]:
+        return [w for s in self.sentences for w in s.warnings]
+
+
+def split_paragraphs(text: str) -> list[tuple[int, str]]:
+    """Every non-empty line is a paragraph (news copy uses a line per paragraph); offsets kept."""
+    out = []
+    for m in re.finditer(r"[^\r\n]+", text):
+        line = m.group()
+        stripped = line.strip()
+        if stripped:
+            out.append((m.start() + line.index(stripped[0]), stripped))
+    return out
+
+
+def split_sentences(paragraph: str) -> list[tuple[int, str]]:
+    out = []
+    start = 0
+    ends = [m.end() for m in SENTENCE_END_RE.finditer(paragraph)]
+    for end in [*ends, len(paragraph)]:
+        piece = paragraph[start:end]
+        if piece.strip():
+            out.append((start + len(piece) - len(piece.lstrip()), piece.strip()))
+        start = end
+    return out
+
+
+def _cut_points(spoken: str, max_chars: int) -> list[int]:
+    """Where a too-long spoken sentence is cut: pieces of about equal length, at ، ؛ where one is
+    near, else at the space nearest the middle; a word longer than the limit stays whole."""
+    cuts = []
+    start = 0
+    while len(spoken) - start > max_chars:
+        remaining = len(spoken) - start
+        target = start + remaining // -(-remaining // max_chars)
+        lo, hi = start + max_chars // 3, start + max_chars
+        phrase = [i + 1 for i in range(lo, hi) if spoken[i] in PHRASE_CUTS]
+        spaces = [i for i in range(lo, hi + 1) if spoken[i] == " "]
+        if phrase or spaces:
+            at = min(phrase or spaces, key=lambda i: abs(i - target))
+        else:
+            at = spoken.find(" ", hi)
+            if at < 0:
+                break
+        cuts.append(at)
+        start = at
+    return cuts
+
+
+def _sub_sentence(text: str, base: int, norm: Normalized, a: int, b: int) -> Sentence:
+    spoken = norm.spoken[a:b]
+    lead = len(spoken) - len(spoken.lstrip())
+    spoken = spoken.strip()
+    a += lead
+    rng = norm.source_range(a, a + len(spoken)) or (0, len(text))
+    src = text[rng[0] : rng[1]]
+    spans = tuple(
+        Span(s.spoken_start - a, s.spoken_end - a, s.source_start - rng[0], s.source_end - rng[0])
+        for s in norm.spans
+        if s.spoken_start >= a and s.spoken_end <= a + len(spoken)
+    )
+    warnings = tuple(w for w in norm.warnings if rng[0] <= w.position < rng[1])
+    shifted = tuple(TextWarning(w.position + base, w.text, w.message) for w in warnings)
+    return Sentence(src, spoken, base + rng[0], spans, shifted)
+
+
+def sentences_of(text: str, start: int, normalizer: Normalizer, max_chars: int) -> list[Sentence]:
+    """Normalize one written sentence; cut it into pieces a voice can say comfortably."""
+    norm = normalizer.normalize(text)
+    if not norm.spoken.strip():
+        # Nothing to say (a line of emoji or quotes): keep its warnings, say nothing.
+        return [Sentence(text, "", start, (), tuple(
+            TextWarning(w.position + start, w.text, w.message) for w in norm.warnings))]
+    bounds = [0, *_cut_points(norm.spoken, max_chars), len(norm.spoken)]
+    return [_sub_sentence(text, start, norm, a, b) for a, b in zip(bounds, bounds[1:]) if norm.spoken[a:b].strip()]
+
+
+def build_script(
+    text: str,
+    normalizer: Normalizer,
+    *,
+    title: str | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> Script:
+    """The article's first line is its title (and its own paragraph) unless a title is given."""
+    paragraphs = split_paragraphs(text)
+    if not paragraphs:
+        raise UserError("the article is empty: there is no text to read")
+    script = Script(title=title or paragraphs[0][1][:200])
+    for index, (p_start, p_text) in enumerate(paragraphs):
+        sentences: list[Sentence] = []
+        for s_start, s_text in split_sentences(p_text):
+            sentences += sentences_of(s_text, p_start + s_start, normalizer, max_chars)
+        script.paragraphs.append(Paragraph(index, p_text, p_start, tuple(sentences)))
+    return script
