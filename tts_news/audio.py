@@ -130,6 +130,7 @@ def assemble(segments, *, sentence_pause: float, paragraph_pause: float, title_p
 TRUE_PEAK_OVERSAMPLE = 4  # BS.1770 estimates true peak at 4x oversampling
 LIMITER_LOOKAHEAD_S = 0.003  # the gain is already down when a peak arrives: no overshoot, no click
 LIMITER_RELEASE_S = 0.050
+ID3_VERSION = 3
 
 
 def to_output_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -180,8 +181,10 @@ def normalize_loudness(audio: np.ndarray, lufs: float, true_peak: float) -> tupl
     peaks = true_peak_envelope(audio)
     gain = np.float32(1.0)
     out = audio
+    # BS.1770 gates in 400 ms blocks; a shorter clip is measured with silence after it (gated out).
+    min_len = int(0.5 * OUTPUT_RATE)
     for _ in range(2):
-        measured = meter.integrated_loudness(out.astype(np.float64))
+        measured = meter.integrated_loudness(np.pad(out, (0, max(0, min_len - len(out)))).astype(np.float64))
         if not np.isfinite(measured):
             break  # silence: nothing to normalize
         gain *= np.float32(10 ** ((lufs - measured) / 20))
@@ -189,6 +192,7 @@ def normalize_loudness(audio: np.ndarray, lufs: float, true_peak: float) -> tupl
     return out, float(gain)
 
 
+MAX_ENCODER_DRIFT = 3.0  # LU; a larger difference is a clip too short to gate, not encoder drift
 LOUDNESS_TOLERANCE = 0.5  # LU; the encoder's low-pass can cost a few tenths, made up in a second encode
 
 
@@ -212,7 +216,7 @@ def encode_mp3(timeline: Timeline, out: Path, *, lufs: float, true_peak: float, 
     _encode(audio, out, bitrate)
     measured = measure_loudness(out)
     off = lufs - measured["integrated_lufs"]
-    if np.isfinite(off) and abs(off) > LOUDNESS_TOLERANCE:
+    if np.isfinite(off) and LOUDNESS_TOLERANCE < abs(off) < MAX_ENCODER_DRIFT:
         audio = limit_true_peak(audio * np.float32(10 ** (off / 20)), true_peak)
         _encode(audio, out, bitrate)
         measured = measure_loudness(out)
@@ -245,8 +249,12 @@ class Tags:
 
 
 def write_id3(path: Path, tags: Tags, chapters: list[Chapter]) -> None:
-    """ID3v2.4: title, artist, show, publisher, date, language urd, comment, cover, and one CHAP per
-    paragraph under a top-level ordered CTOC, so podcast apps and screen-reader users can jump."""
+    """ID3 tags: title, artist, show, publisher, date, language urd, comment, cover, and one CHAP per
+    paragraph under a top-level ordered CTOC, so podcast apps and screen-reader users can jump.
+
+    Written as ID3v2.3 (the chapter addendum covers 2.3 and 2.4): ffmpeg 5 — and players built on
+    it — stops reading chapters from a v2.4 tag that also holds a picture, and v2.3 is what podcast
+    apps read most reliably."""
     from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TDRC, TIT2, TLAN, TPE1, TPUB, CTOCFlags
 
     id3 = ID3()
@@ -269,7 +277,7 @@ def write_id3(path: Path, tags: Tags, chapters: list[Chapter]) -> None:
     if ids:
         id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
                      sub_frames=[TIT2(encoding=3, text=tags.title)]))
-    id3.save(str(path), v2_version=4)
+    id3.save(str(path), v2_version=ID3_VERSION)
 
 
 def _vtt_time(seconds: float) -> str:

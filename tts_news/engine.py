@@ -24,6 +24,7 @@ from tts_news.voices import Voice
 log = logging.getLogger(__name__)
 
 WARMUP_TEXT = "سلام"
+END_TO_END_MODELS = ("vits",)  # text in, waveform out: no vocoder stage
 
 
 class Engine:
@@ -88,9 +89,10 @@ class CoquiEngine(Engine):
 
 def _load_coqui_model(model_dir: Path):
     """Load a Coqui checkpoint folder, or an MMS (fairseq) folder: G_*.pth + vocab.txt + config.json."""
+    from TTS.config import load_config
     from TTS.tts.configs.vits_config import VitsConfig
+    from TTS.tts.models import setup_model
     from TTS.tts.models.vits import Vits
-    from TTS.utils.synthesizer import Synthesizer
 
     if not (model_dir / "config.json").is_file():
         raise VoiceUnavailable(f"no config.json in {model_dir}: the voice is not installed")
@@ -105,10 +107,14 @@ def _load_coqui_model(model_dir: Path):
         checkpoints = sorted(p for p in model_dir.glob("*.pth") if "speaker" not in p.name)
         if not checkpoints:
             raise VoiceUnavailable(f"no .pth checkpoint in {model_dir}")
-        synthesizer = Synthesizer(tts_checkpoint=checkpoints[-1], tts_config_path=model_dir / "config.json")
-        if synthesizer.vocoder_model is not None:
-            raise UserError(f"{model_dir}: models that need a separate vocoder are not supported")
-        return synthesizer.tts_model
+        # What Coqui's Synthesizer does for a checkpoint, without its "fairseq"-in-the-path guess.
+        config = load_config(str(model_dir / "config.json"))
+        if not hasattr(config, "model_args") or config.model not in END_TO_END_MODELS:
+            raise UserError(f"{model_dir}: a {config.model} model needs a separate vocoder; use an "
+                            f"end-to-end model ({', '.join(END_TO_END_MODELS)})")
+        model = setup_model(config)
+        model.load_checkpoint(config, str(checkpoints[-1]), eval=True)
+        return model
     except (RuntimeError, KeyError, ValueError, OSError) as err:
         raise VoiceUnavailable(f"the Coqui model in {model_dir} could not be loaded: {err}") from err
 

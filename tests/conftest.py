@@ -1,0 +1,101 @@
+"""Shared fixtures: settings in a temporary data dir, tiny real Coqui models, a local file server."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import socketserver
+import sys
+import tarfile
+import threading
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tiny_models import build_fairseq_mms, build_tiny_vits  # noqa: E402
+from tts_news.config import PROJECT_ROOT, Settings  # noqa: E402
+
+SHARED = PROJECT_ROOT.parent / "shared"
+SEED = PROJECT_ROOT / "seeds" / "geneva-summit.ur.txt"
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Settings:
+    """Offline settings in a fresh data dir; the environment says the same for CLI subprocesses."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("TTS_NEWS_DATA_DIR", str(data))
+    monkeypatch.setenv("TTS_NEWS_OFFLINE", "1")
+    monkeypatch.setenv("TTS_NEWS_DOWNLOAD_BASE_URL", "http://127.0.0.1:9/unreachable")
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def tiny_vits(tmp_path_factory) -> Path:
+    return build_tiny_vits(tmp_path_factory.mktemp("models") / "tiny-vits")
+
+
+@pytest.fixture(scope="session")
+def fairseq_mms(tmp_path_factory) -> Path:
+    return build_fairseq_mms(tmp_path_factory.mktemp("models") / "tts_models--urd-script_arabic--fairseq--vits")
+
+
+def write_voice(folder: Path, name: str, model_dir: Path, sample_rate: int = 16000) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    path.write_text(
+        f'name = "{name}"\nlabel = "ننھی آواز"\nengine = "coqui"\nlanguage = "ur"\nlicense = "test"\n'
+        f"sample_rate = {sample_rate}\nmax_chars = 120\n\n[coqui]\npath = \"{model_dir}\"\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def tiny_voice(settings, tiny_vits) -> str:
+    """A newsroom voice file in the data dir pointing at the tiny Coqui model."""
+    write_voice(settings.user_voices_dir, "tiny-coqui", tiny_vits)
+    return "tiny-coqui"
+
+
+class _Files(http.server.SimpleHTTPRequestHandler):
+    routes: dict[str, bytes] = {}
+    truncate: set[str] = set()
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        body = self.routes.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        # An interrupted download: the server promises the whole body and hangs up half-way.
+        self.wfile.write(body[: len(body) // 2] if self.path in self.truncate else body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def file_server():
+    """An HTTP server on 127.0.0.1 serving bytes at paths: server.routes['/x'] = b'...'."""
+    handler = type("Files", (_Files,), {"routes": {}, "truncate": set()})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    server.routes = handler.routes
+    server.truncate = handler.truncate
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def tarball(folder: Path, top: str) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
+        tar.add(folder, arcname=top)
+    return buf.getvalue()
