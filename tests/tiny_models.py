@@ -25,9 +25,9 @@ def _small_args() -> dict:
 
 def build_tiny_vits(folder: Path, sample_rate: int = 16000) -> Path:
     """A Coqui VITS of a few hundred thousand parameters, saved as model.pth + config.json."""
+    from TTS.config.shared_configs import BaseAudioConfig
     from TTS.tts.configs.shared_configs import CharactersConfig
     from TTS.tts.configs.vits_config import VitsArgs, VitsConfig
-    from TTS.config.shared_configs import BaseAudioConfig
     from TTS.tts.models.vits import Vits
 
     torch.manual_seed(0)
