@@ -115,13 +115,10 @@ def test_tiny_coqui_voice_synthesizes_through_the_cli(settings, tiny_voice, tmp_
 
 
 def test_characters_a_voice_cannot_say_are_warned_about_by_position(settings, tiny_voice, tmp_path):
-    article = tmp_path / "a.txt"
-    article.write_text("خبر ژ ہے ۃ۔\n", encoding="utf-8")
-    settings_voice = get_voice(settings, tiny_voice)
-    script = prepare(article.read_text(encoding="utf-8"), settings_voice, settings)
-    # ژ and ۃ are Urdu letters the tiny model has in its vocabulary; ڱ (Sindhi) is not.
-    script = prepare("خبر ڱ ہے۔", settings_voice, settings)
-    episode = render(script, settings_voice, tmp_path / "b.mp3", settings)
+    voice = get_voice(settings, tiny_voice)
+    # ڱ (a Sindhi letter) survives normalization as a letter, but the tiny model has no such symbol.
+    script = prepare("خبر ڱ ہے۔", voice, settings)
+    episode = render(script, voice, tmp_path / "b.mp3", settings)
     assert [(w.position, w.text) for w in episode.warnings] == [(4, "ڱ")]
 
 
