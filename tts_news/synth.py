@@ -99,9 +99,6 @@ class SegmentCache:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def size(self) -> int:
-        return sum(p.stat().st_size for p in self.folder.glob("*/*.npy"))
-
     def prune(self) -> int:
         """Drop least recently used entries until the cache fits; returns bytes freed."""
         entries = []
