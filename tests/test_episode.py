@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -33,7 +35,7 @@ def seed_episode(tmp_path_factory):
     out = folder / "out.mp3"
     done = subprocess.run([sys.executable, "-m", "tts_news.cli", "synth", str(SEED), "-o", str(out),
                            "--voice", "espeak-urdu"], capture_output=True, text=True, timeout=600,
-                          env={**__import__("os").environ, "TTS_NEWS_DATA_DIR": str(env_data),
+                          env={**os.environ, "TTS_NEWS_DATA_DIR": str(env_data),
                                "TTS_NEWS_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr
     return out, done
@@ -182,8 +184,8 @@ def test_re_rendering_after_editing_one_paragraph_synthesizes_only_that_paragrap
     paragraphs[3] = paragraphs[3].replace("حالیہ برسوں", "گزشتہ کئی برسوں")
     edited = "\n\n".join(paragraphs)
     v = get_voice(settings, "espeak-urdu")
-    changed = [s for s in prepare(edited, v, settings).sentences
-               if s.text not in {t.text for t in prepare(text, v, settings).sentences}]
+    before = {s.text for s in prepare(text, v, settings).sentences}
+    changed = [s for s in prepare(edited, v, settings).sentences if s.text not in before]
     second = _render(settings, edited, tmp_path / "two.mp3")
     assert second.sentences - second.cached == len(changed) >= 1
     assert second.cached == second.sentences - len(changed)
@@ -191,9 +193,6 @@ def test_re_rendering_after_editing_one_paragraph_synthesizes_only_that_paragrap
 
 def test_the_cache_stays_within_its_size_by_dropping_least_recently_used(tmp_path):
     cache = SegmentCache(tmp_path, max_bytes=3 * 4128)
-    import os
-    import time
-
     for i in range(5):
         cache.put(f"{i:064x}", np.zeros(1000, np.float32))
         os.utime(cache._path(f"{i:064x}"), (time.time() - 100 + i, time.time() - 100 + i))
