@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import http.server
 import io
+import socket
 import socketserver
 import sys
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,51 @@ def tarball(folder: Path, top: str) -> bytes:
     with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
         tar.add(folder, arcname=top)
     return buf.getvalue()
+
+
+@pytest.fixture
+def queue(settings):
+    from tts_news.jobs import JobQueue
+
+    return JobQueue(settings)
+
+
+@pytest.fixture
+def app(settings, queue):
+    from web import create_app
+
+    return create_app(settings, queue=queue, test_config={"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def worker(queue):
+    """The worker `tts-news serve` embeds: a real Huey consumer thread rendering with espeak-urdu."""
+    from tts_news.jobs import start_embedded_worker
+
+    stop = start_embedded_worker(queue)
+    yield queue
+    stop.set()
+
+
+def wait_for_job(library, job_id: str, statuses=("done", "failed"), timeout: float = 120.0, seen=None):
+    """Poll a job's record until it reaches one of `statuses`; `seen` collects (status, done, total)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = library.get(job_id)
+        if seen is not None:
+            seen.append((job.status, job.done, job.total))
+        if job.status in statuses:
+            return job
+        time.sleep(0.02)
+    raise AssertionError(f"job {job_id} is still {library.get(job_id).status} after {timeout} s")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

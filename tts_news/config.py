@@ -37,6 +37,8 @@ class Settings:
     download_base_url: str = MMS_DOWNLOAD_BASE
     offline: bool = False  # never fetch voice weights
     redis_url: str = ""  # set → jobs go through Redis for workers on many machines
+    job_lease_s: float = 60.0  # a running job whose worker is silent this long is sent again
+    secret_key: str = ""  # signs form tokens; unset → a random key kept in the data dir
     bitrate: str = "96k"
     sentence_pause_ms: int = 350
     paragraph_pause_ms: int = 900

@@ -16,7 +16,7 @@ from pathlib import Path
 from tts_news import audio
 from tts_news.config import Settings
 from tts_news.engine import Engine, load_engine
-from tts_news.errors import UserError
+from tts_news.errors import TooLarge, UserError
 from tts_news.synth import SegmentCache, synthesize, unsayable
 from tts_news.text.lexicon import Lexicon
 from tts_news.text.normalize import Normalizer, TextWarning
@@ -81,7 +81,7 @@ def normalizer_for(settings: Settings) -> Normalizer:
 def prepare(text: str, voice: Voice, settings: Settings, title: str | None = None,
             normalizer: Normalizer | None = None) -> Script:
     if len(text) > settings.max_article_chars:
-        raise UserError(f"the article has {len(text):,} characters; the limit is {settings.max_article_chars:,}")
+        raise TooLarge(f"the article has {len(text):,} characters; the limit is {settings.max_article_chars:,}")
     return build_script(text, normalizer or normalizer_for(settings), title=title, max_chars=voice.max_chars)
 
 

@@ -17,3 +17,12 @@ class NotFound(UserError):
 class VoiceUnavailable(UserError):
     code = "voice_unavailable"
     status = 409
+
+
+class TooLarge(UserError):
+    code = "too_large"
+    status = 413
+
+
+class UnknownVoice(UserError):
+    code = "unknown_voice"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tts_news.config import Settings
-from tts_news.errors import NotFound, UserError, VoiceUnavailable
+from tts_news.errors import UnknownVoice, UserError, VoiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def all_voices(settings: Settings) -> dict[str, Voice]:
 def get_voice(settings: Settings, name: str) -> Voice:
     voices = all_voices(settings)
     if name not in voices:
-        raise NotFound(f"unknown voice {name!r}; voices: {', '.join(sorted(voices))}")
+        raise UnknownVoice(f"unknown voice {name!r}; voices: {', '.join(sorted(voices))}")
     return voices[name]
 
 

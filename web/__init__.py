@@ -1,0 +1,120 @@
+"""The tts-news web app: `create_app()` builds it (Flask's app factory), one blueprint per concern.
+
+Routes stay thin: parse the request, call the library or the queue, shape the response. The voice
+model never lives here — workers own it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from tts_news.config import Settings
+from tts_news.errors import UserError
+from tts_news.jobs import JobQueue
+
+# JSON may escape every Urdu letter as \uXXXX: six bytes a character, plus room for the rest.
+JSON_BYTES_PER_CHAR = 6
+REQUEST_SLACK_BYTES = 64 * 1024
+
+
+def _secret_key(settings: Settings) -> str:
+    """A key that survives restarts (forms in open tabs keep working) without anyone setting one."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text().strip()
+
+
+def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None,
+               test_config: dict | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=_secret_key(settings),
+        MAX_CONTENT_LENGTH=settings.max_article_chars * JSON_BYTES_PER_CHAR + REQUEST_SLACK_BYTES,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["tts_news"] = queue or JobQueue(settings)
+
+    from web import api, media
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(media.bp)
+    for module in ("pages", "feed", "openai_api"):
+        try:
+            mod = __import__(f"web.{module}", fromlist=["bp"])
+        except ImportError:
+            continue
+        app.register_blueprint(mod.bp)
+
+    app.register_error_handler(UserError, _user_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.after_request(_security_headers)
+    return app
+
+
+def error_body(message: str, code: str) -> dict:
+    return {"error": {"message": message, "code": code}}
+
+
+def _wants_json() -> bool:
+    """APIs and files answer errors in JSON; pages answer a browser with a page."""
+    path = request.path
+    if path.startswith(("/api/", "/v1/", "/healthz")) or path.endswith((".mp3", ".vtt", ".json", ".xml")):
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) != "text/html"
+
+
+def _render_error(message: str, code: str, status: int):
+    from flask import current_app
+
+    shapes = current_app.extensions.get("tts_news_error_shapes", {})
+    if request.path.startswith("/v1/") and "openai" in shapes:
+        return shapes["openai"](message, code, status)
+    if not _wants_json() and "page" in shapes:
+        return shapes["page"](message, code, status)
+    return jsonify(error_body(message, code)), status
+
+
+def _user_error(err: UserError):
+    return _render_error(str(err), err.code, err.status)
+
+
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+              415: "unsupported_media_type", 429: "too_many_requests"}
+
+
+def _http_error(err: HTTPException):
+    if err.code and err.code >= 500:
+        return _render_error("the server failed; try again, and tell us if it keeps happening", "server_error",
+                             err.code)
+    message = {413: "the request is too large", 404: "no such page"}.get(err.code, err.description or err.name)
+    return _render_error(message, HTTP_CODES.get(err.code, "http_error"), err.code or 400)
+
+
+def _security_headers(response):
+    h = response.headers
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Content-Security-Policy",
+                 "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
+                 "script-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+    return response
+
+
+def static_root() -> Path:
+    return Path(__file__).parent / "static"

@@ -1,0 +1,217 @@
+"""Jobs: articles queued for rendering, through Huey.
+
+By default the queue is a SQLite file in the data dir (`SqliteHuey`, nothing to install) consumed by
+the worker thread inside `tts-news serve`. With TTS_NEWS_REDIS_URL set the same task goes through
+`RedisHuey`, and `tts-news worker` processes on any number of machines consume it (they share the
+data dir, where records and episodes live).
+
+The queue only carries job ids; the library's record is the truth. A worker claims a job before it
+renders (so a duplicate queue entry is harmless), beats a heartbeat while it renders, and every
+worker sweeps for jobs whose worker died (kill -9, power cut) and sends them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+
+from tts_news.config import Settings
+from tts_news.errors import TooLarge, UserError, VoiceUnavailable
+from tts_news.library import Job, Library, worker_id
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "tts_news.render_job"
+# How long an idle consumer sleeps between polls of the queue at most (Huey backs off to this).
+MAX_POLL_DELAY_S = 1.0
+
+
+def make_huey(settings: Settings):
+    from huey import RedisHuey, SqliteHuey
+
+    if settings.redis_url:
+        return RedisHuey("tts-news", url=settings.redis_url, results=False)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("tts-news", filename=str(settings.data_dir / "queue.sqlite3"), results=False)
+
+
+class JobQueue:
+    """Submit articles, send jobs round again, and run them (in whichever process consumes)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.library = Library(settings.data_dir, settings.job_lease_s)
+        self.huey = make_huey(settings)
+        self._task = self.huey.task(name=TASK_NAME)(self.run)
+
+    # -- the submitting side --------------------------------------------------------------------
+    def check_voice(self, name: str | None) -> str:
+        """The voice a job will ask for; unknown voices and ones that cannot be had fail now, not later."""
+        from tts_news.voices import get_voice
+
+        voice = get_voice(self.settings, name or self.settings.voice)
+        if name and name != self.settings.voice and not voice.is_installed(self.settings) and (
+                self.settings.offline or voice.engine != "coqui" or "path" in voice.settings):
+            raise VoiceUnavailable(f"voice {voice.name} is not installed; install it with: "
+                                   f"tts-news voices pull {voice.name}")
+        return voice.name
+
+    def submit(self, text: str, *, title: str | None = None, voice: str | None = None, source: str = "web",
+               published: bool = True) -> Job:
+        if not text.strip():
+            raise UserError("the article is empty: there is no text to read")
+        if len(text) > self.settings.max_article_chars:
+            raise TooLarge(f"the article has {len(text):,} characters; the limit is "
+                            f"{self.settings.max_article_chars:,}")
+        job = self.library.create(text, self.check_voice(voice), title, source=source, published=published)
+        self._task(job.id)
+        return job
+
+    def rerender(self, job_id: str, voice: str | None = None) -> Job:
+        job = self.library.requeue(job_id, voice=self.check_voice(voice) if voice else None)
+        self._task(job.id)
+        return job
+
+    def recover(self) -> int:
+        """Send again every job a dead worker held, and queued jobs the queue no longer holds (e.g. a
+        queue file deleted, or the enqueue lost). A job sent twice is still rendered once."""
+        pending = {t.args[0] for t in self.huey.pending() if t.name == TASK_NAME and t.args}
+        lost = [j for j in self.library.jobs(status="queued", limit=10_000) if j.id not in pending]
+        again = self.library.orphans() + lost
+        for job in again:
+            log.warning("job %s: %s; sending it again", job.id,
+                        "its worker stopped" if job.status == "running" else "not in the queue")
+            self._task(job.id)
+        return len(again)
+
+    # -- the working side -----------------------------------------------------------------------
+    def run(self, job_id: str) -> None:
+        """Render one job, if it is still ours to render. Never raises: failure goes in the record."""
+        me = worker_id()
+        job = self.library.claim(job_id, me)
+        if job is None:
+            log.info("job %s: already taken or finished; skipped", job_id)
+            return
+        stop = threading.Event()
+        beat = threading.Thread(target=self._beat, args=(job_id, me, stop), daemon=True)
+        beat.start()
+        try:
+            self._render(job, me)
+        except UserError as err:
+            self.library.fail(job_id, me, str(err))
+        except Exception as err:  # a bug or a broken model: keep a readable reason, log the rest
+            log.exception("job %s failed", job_id)
+            self.library.fail(job_id, me, f"internal error while rendering ({type(err).__name__}: {err})")
+        finally:
+            stop.set()
+
+    def _beat(self, job_id: str, me: str, stop: threading.Event) -> None:
+        while not stop.wait(self.settings.job_lease_s / 4):
+            self.library.beat(job_id, me)
+
+    def _render(self, job: Job, me: str) -> None:
+        from tts_news.episode import prepare, render
+        from tts_news.voices import choose_voice
+
+        notices: list[str] = []
+        voice = choose_voice(self.settings, job.voice, notice=notices.append)
+        script = prepare(job.text, voice, self.settings, title=job.title)
+        total = sum(1 for s in script.sentences if s.spoken)
+        early = [{"message": n, "position": None} for n in notices]
+        self.library.note(job.id, me, early + _warnings(script.warnings), voice.name)
+        self.library.progress(job.id, me, 0, total)
+
+        def progress(done: int, _total: int) -> None:
+            self.library.progress(job.id, me, done, total, "speaking" if done < total else "mastering")
+
+        episode = render(script, voice, self.library.episode_path(job.id), self.settings, progress=progress)
+        self.library.finish(job.id, me, title=episode.title, duration=episode.duration,
+                            chapters=episode.chapters, warnings=early + _warnings(episode.warnings))
+        log.info("job %s: %s", job.id, episode.summary())
+
+    # -- running a consumer ---------------------------------------------------------------------
+    def consumer(self, workers: int = 1, *, embedded: bool = False):
+        from huey.consumer import Consumer
+
+        # Inside `serve` the web server owns the process's signals (Ctrl-C stops both).
+        cls = _embedded_consumer_class() if embedded else Consumer
+        return cls(self.huey, workers=workers, worker_type="thread", periodic=False,
+                   max_delay=MAX_POLL_DELAY_S, check_worker_health=True)
+
+    def sweep_forever(self, stop: threading.Event) -> None:
+        while not stop.wait(max(1.0, self.settings.job_lease_s / 2)):
+            try:
+                self.recover()
+            except Exception:  # a locked database or an unreachable Redis must not end the sweeps
+                log.exception("sweeping for stopped jobs failed; trying again later")
+
+
+def _embedded_consumer_class():
+    from huey.consumer import Consumer
+
+    class EmbeddedConsumer(Consumer):
+        def _set_signal_handlers(self) -> None:
+            pass
+
+    return EmbeddedConsumer
+
+
+def _warnings(warnings) -> list[dict]:
+    return [{"message": w.message, "position": w.position, "text": w.text} for w in warnings]
+
+
+def preload_voice(settings: Settings) -> None:
+    """Load the default voice's model now, once per worker process, so the first job does not wait."""
+    from tts_news.engine import load_engine
+    from tts_news.voices import choose_voice
+
+    started = time.perf_counter()
+    voice = choose_voice(settings, None)
+    load_engine(voice, settings)
+    log.warning("voice %s ready in %.1f s", voice.name, time.perf_counter() - started)
+
+
+def start_embedded_worker(queue: JobQueue) -> threading.Event:
+    """The worker inside `tts-news serve`: a consumer thread, the voice loaded, the sweeps started."""
+    stop = threading.Event()
+
+    def main() -> None:
+        try:
+            preload_voice(queue.settings)
+        except Exception:
+            log.exception("loading the default voice failed; jobs will report why")
+        queue.recover()
+        consumer = queue.consumer(embedded=True)
+        consumer.start()
+        threading.Thread(target=queue.sweep_forever, args=(stop,), daemon=True, name="sweeper").start()
+        stop.wait()
+        consumer.stop(graceful=False)
+
+    threading.Thread(target=main, daemon=True, name="embedded-worker").start()
+    return stop
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    queue = JobQueue(settings)
+    preload_voice(settings)
+    sent = queue.recover()
+    stop = threading.Event()
+    threading.Thread(target=queue.sweep_forever, args=(stop,), daemon=True, name="sweeper").start()
+    where = settings.redis_url or str(Path(settings.data_dir) / "queue.sqlite3")
+    print(f"tts-news worker {worker_id()} ready: queue {where}, {sent} stopped jobs sent again",
+          file=sys.stderr, flush=True)
+    try:
+        queue.consumer(args.threads).run()
+    finally:
+        stop.set()
+    return 0
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("worker", help="consume jobs (Redis: run one per machine or per core)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="jobs at once in this process (voices serialize synthesis; default 1)")
+    p.set_defaults(func=cmd_worker)

@@ -1,0 +1,276 @@
+"""The library: every job and the episode it makes, on disk in the data dir.
+
+One SQLite file (WAL, so the web app reads while workers write) holds a record per job; the episode's
+files sit beside it under episodes/<id>.*. The record is the source of truth — the queue only carries
+job ids — so a lost queue entry or a killed worker never loses what a user submitted: `orphans()`
+finds such jobs and the queue sends them again. A job is claimed atomically before it renders, so a
+job id that reaches two workers is still rendered once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tts_news.errors import NotFound, UserError
+
+STATUSES = ("queued", "running", "done", "failed")
+# How long SQLite waits for another process's write before giving up; renders write rarely.
+BUSY_TIMEOUT_S = 30
+HOST = socket.gethostname()
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    stage TEXT NOT NULL DEFAULT '',
+    done INTEGER NOT NULL DEFAULT 0,
+    total INTEGER NOT NULL DEFAULT 0,
+    warnings TEXT NOT NULL DEFAULT '[]',
+    voice TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'web',
+    published INTEGER NOT NULL DEFAULT 1,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    heartbeat REAL,
+    worker TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    version INTEGER NOT NULL DEFAULT 0,
+    duration REAL,
+    size INTEGER,
+    chapters INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created);
+"""
+
+
+@dataclass
+class Job:
+    """One article on its way to (or made into) an episode; the episode shares the job's id."""
+
+    id: str
+    status: str
+    voice: str
+    title: str
+    text: str
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    warnings: list[dict] = field(default_factory=list)
+    source: str = "web"
+    published: bool = True
+    created: float = 0.0
+    updated: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+    heartbeat: float | None = None
+    worker: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    version: int = 0  # bumps on every finished render: audio URLs carry it, ids stay
+    duration: float | None = None
+    size: int | None = None
+    chapters: int | None = None
+
+    @property
+    def has_episode(self) -> bool:
+        return self.version > 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def new_job_id() -> str:
+    return str(uuid.uuid4())
+
+
+def check_job_id(job_id: str) -> str:
+    """Ids come from URLs: only canonical UUIDs pass, so an id can never name another path."""
+    try:
+        if str(uuid.UUID(job_id)) == job_id:
+            return job_id
+    except (ValueError, TypeError, AttributeError):
+        pass
+    raise NotFound(f"no job or episode with id {job_id!r}")
+
+
+def worker_id() -> str:
+    return f"{HOST}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def worker_is_dead(worker: str | None, heartbeat: float | None, lease_s: float, now: float) -> bool:
+    """A running job's worker is gone when its process on this host has exited, or (any host) when it
+    has not been heard from for a whole lease."""
+    if heartbeat is None or now - heartbeat > lease_s:
+        return True
+    host, _, pid = (worker or "").rpartition(":")
+    return host == HOST and pid.isdigit() and not _pid_alive(int(pid))
+
+
+class Library:
+    def __init__(self, data_dir: Path, lease_s: float = 60.0) -> None:
+        self.data_dir = Path(data_dir)
+        self.episodes_dir = self.data_dir / "episodes"
+        self.path = self.data_dir / "library.sqlite3"
+        self.lease_s = lease_s
+        self.episodes_dir.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        # A connection per use: safe across the web app's threads, the worker and its heartbeat.
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("PRAGMA synchronous=NORMAL")
+            yield db
+        finally:
+            db.close()
+
+    # -- files ----------------------------------------------------------------------------------
+    def episode_path(self, job_id: str, suffix: str = ".mp3") -> Path:
+        return self.episodes_dir / f"{check_job_id(job_id)}{suffix}"
+
+    # -- records --------------------------------------------------------------------------------
+    def create(self, text: str, voice: str, title: str | None = None, *, source: str = "web",
+               published: bool = True, job_id: str | None = None) -> Job:
+        now = time.time()
+        shown = title or next((line.strip() for line in text.splitlines() if line.strip()), "")
+        job = Job(id=job_id or new_job_id(), status="queued", voice=voice, title=shown[:300], text=text,
+                  stage="queued", source=source, published=published, created=now, updated=now)
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO jobs (id, status, stage, voice, title, text, source, published, created, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job.id, job.status, job.stage, job.voice, job.title, job.text, job.source, int(published),
+                 now, now))
+        return job
+
+    def get(self, job_id: str) -> Job:
+        check_job_id(job_id)
+        with self._db() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no job or episode with id {job_id!r}")
+        return _job(row)
+
+    def jobs(self, *, status: str | None = None, published_only: bool = False, with_episode: bool = False,
+             limit: int = 200) -> list[Job]:
+        """Newest first."""
+        where, args = [], []
+        if status:
+            where.append("status = ?")
+            args.append(status)
+        if published_only:
+            where.append("published = 1")
+        if with_episode:
+            where.append("version > 0")
+        sql = "SELECT * FROM jobs" + (" WHERE " + " AND ".join(where) if where else "")
+        with self._db() as db:
+            rows = db.execute(sql + " ORDER BY created DESC LIMIT ?", (*args, limit)).fetchall()
+        return [_job(r) for r in rows]
+
+    def claim(self, job_id: str, worker: str | None = None) -> Job | None:
+        """Mark the job running for this worker, or None when it is not ours to run: finished, failed,
+        or running under a live worker. Atomic across processes (one UPDATE)."""
+        worker = worker or worker_id()
+        now = time.time()
+        job = self.get(job_id)
+        if job.status == "running" and not worker_is_dead(job.worker, job.heartbeat, self.lease_s, now):
+            return None
+        if job.status not in ("queued", "running"):
+            return None
+        with self._db() as db:
+            cur = db.execute(
+                "UPDATE jobs SET status='running', stage='preparing', worker=?, heartbeat=?, started=?,"
+                " updated=?, attempts=attempts+1, error=NULL, done=0"
+                " WHERE id=? AND status=? AND updated=?",
+                (worker, now, now, now, job_id, job.status, job.updated))
+        return self.get(job_id) if cur.rowcount == 1 else None
+
+    def _update(self, job_id: str, holder: str | None, **values) -> int:
+        values["updated"] = time.time()
+        cols = ", ".join(f"{k} = ?" for k in values)
+        sql = f"UPDATE jobs SET {cols} WHERE id = ?"
+        args = [*(json.dumps(v, ensure_ascii=False) if k == "warnings" else v for k, v in values.items()), job_id]
+        if holder is not None:  # a worker only writes to a job it still holds
+            sql += " AND worker = ? AND status = 'running'"
+            args.append(holder)
+        else:
+            sql += " AND status IN ('done', 'failed')"
+        with self._db() as db:
+            return db.execute(sql, args).rowcount
+
+    def progress(self, job_id: str, worker: str, done: int, total: int, stage: str = "speaking") -> None:
+        now = time.time()
+        self._update(job_id, worker, done=done, total=total, stage=stage, heartbeat=now)
+
+    def beat(self, job_id: str, worker: str) -> None:
+        self._update(job_id, worker, heartbeat=time.time())
+
+    def note(self, job_id: str, worker: str, warnings: list[dict], voice: str) -> None:
+        self._update(job_id, worker, warnings=warnings, voice=voice)
+
+    def finish(self, job_id: str, worker: str, *, title: str, duration: float, chapters: int,
+               warnings: list[dict]) -> None:
+        size = self.episode_path(job_id).stat().st_size
+        now = time.time()
+        self._update(job_id, worker, status="done", stage="done", title=title[:300], duration=duration,
+                     chapters=chapters, size=size, warnings=warnings, finished=now, version=self.get(job_id).version + 1)
+
+    def fail(self, job_id: str, worker: str, message: str) -> None:
+        self._update(job_id, worker, status="failed", stage="failed", error=message, finished=time.time())
+
+    def requeue(self, job_id: str, *, voice: str | None = None) -> Job:
+        """Send a finished or failed job round again (a new voice, a fixed lexicon); id and old audio
+        stay until the new render replaces them."""
+        values = {"status": "queued", "stage": "queued", "error": None, "done": 0, "worker": None}
+        if voice:
+            values["voice"] = voice
+        if not self._update(job_id, None, **values):  # only a finished or failed job goes round again
+            raise UserError(f"job {job_id} is already {self.get(job_id).status}")
+        return self.get(job_id)
+
+    def orphans(self) -> list[Job]:
+        """Jobs a worker took and will never finish (it died): they must be sent again."""
+        now = time.time()
+        return [j for j in self.jobs(status="running", limit=10_000)
+                if worker_is_dead(j.worker, j.heartbeat, self.lease_s, now)]
+
+    def counts(self) -> dict[str, int]:
+        with self._db() as db:
+            rows = db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
+        return {s: 0 for s in STATUSES} | {r[0]: r[1] for r in rows}
+
+
+def _job(row: sqlite3.Row) -> Job:
+    data = dict(row)
+    data["warnings"] = json.loads(data["warnings"] or "[]")
+    data["published"] = bool(data["published"])
+    return Job(**data)

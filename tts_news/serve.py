@@ -1,0 +1,41 @@
+"""`tts-news serve`: the web app (waitress) with a job worker inside it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from tts_news.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import waitress
+
+    from tts_news.jobs import JobQueue, start_embedded_worker
+    from web import create_app
+
+    queue = JobQueue(settings)
+    app = create_app(settings, queue=queue)
+    stop = None if args.no_worker else start_embedded_worker(queue)
+    worker = "no worker (run: tts-news worker)" if stop is None else "with an embedded worker"
+    print(f"tts-news: serving on http://{args.host}:{args.port}/ {worker}; data in {settings.data_dir}",
+          file=sys.stderr, flush=True)
+    try:
+        waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="tts-news",
+                       max_request_body_size=app.config["MAX_CONTENT_LENGTH"], _quiet=True)
+    finally:
+        if stop is not None:
+            stop.set()
+    return 0
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("serve", help="run the web app and an embedded job worker")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--threads", type=int, default=8, help="web request threads (default 8)")
+    p.add_argument("--no-worker", action="store_true",
+                   help="do not render here; `tts-news worker` processes take the jobs (Redis)")
+    p.set_defaults(func=cmd_serve)

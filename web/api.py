@@ -1,0 +1,144 @@
+"""JSON API: submit articles as jobs, follow them, send them round again; health."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from tts_news.errors import UserError
+from tts_news.jobs import JobQueue
+from tts_news.library import Job
+
+bp = Blueprint("api", __name__)
+
+
+def job_queue() -> JobQueue:
+    return current_app.extensions["tts_news"]
+
+
+def iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
+
+
+def episode_urls(job: Job, external: bool = False) -> dict | None:
+    if not job.has_episode:
+        return None
+    v = job.version
+    return {
+        "audio_url": url_for("media.audio", job_id=job.id, v=v, _external=external),
+        "page_url": url_for("pages.episode", job_id=job.id, _external=external)
+        if "pages" in current_app.blueprints else None,
+        "vtt_url": url_for("media.vtt", job_id=job.id, v=v, _external=external),
+        "chapters_url": url_for("media.chapters", job_id=job.id, v=v, _external=external),
+        "duration": round(job.duration or 0.0, 3),
+        "size": job.size,
+        "chapters": job.chapters,
+        "version": v,
+    }
+
+
+def job_json(job: Job) -> dict:
+    return {
+        "id": job.id,
+        "status": job.status,
+        "stage": job.stage,
+        "title": job.title,
+        "voice": job.voice,
+        "progress": {"done": job.done, "total": job.total},
+        "warnings": job.warnings,
+        "error": job.error,
+        "attempts": job.attempts,
+        "created": iso(job.created),
+        "updated": iso(job.updated),
+        "finished": iso(job.finished),
+        "status_url": url_for("api.get_job", job_id=job.id),
+        "episode": episode_urls(job),
+    }
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a clear 400 saying what is wrong with it."""
+    if not request.is_json:
+        raise NotJson("send JSON with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadJson("the request body is not valid JSON")
+    if not isinstance(data, dict):
+        raise BadJson("the request body must be a JSON object like {\"text\": \"...\"}")
+    return data
+
+
+class BadJson(UserError):
+    code = "invalid_json"
+
+
+class NotJson(UserError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+def optional_str(data: dict, key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UserError(f"'{key}' must be a string")
+    return value.strip() or None
+
+
+@bp.get("/healthz")
+def healthz():
+    queue = job_queue()
+    try:
+        counts = queue.library.counts()
+        queued = queue.huey.pending_count()
+    except Exception as err:  # the database or Redis is down: say so, with 503
+        return jsonify({"status": "unavailable", "error": {"message": str(err), "code": "unavailable"}}), 503
+    return jsonify({"status": "ok", "queue": "redis" if queue.settings.redis_url else "sqlite",
+                    "queued": queued, "jobs": counts})
+
+
+@bp.post("/api/jobs")
+def create_job():
+    data = json_body()
+    text = data.get("text")
+    if text is None:
+        raise UserError("'text' is missing: send the article as {\"text\": \"...\"}")
+    if not isinstance(text, str):
+        raise UserError("'text' must be a string")
+    job = job_queue().submit(text, title=optional_str(data, "title"), voice=optional_str(data, "voice"))
+    body = job_json(job)
+    return jsonify(body), 202, {"Location": body["status_url"]}
+
+
+@bp.get("/api/jobs")
+def list_jobs():
+    try:
+        limit = min(max(int(request.args.get("limit", 50)), 1), 500)
+    except ValueError as err:
+        raise UserError("'limit' must be a whole number") from err
+    return jsonify({"jobs": [job_json(j) for j in job_queue().library.jobs(limit=limit)]})
+
+
+@bp.get("/api/jobs/<job_id>")
+def get_job(job_id: str):
+    return jsonify(job_json(job_queue().library.get(job_id)))
+
+
+@bp.post("/api/jobs/<job_id>/render")
+def rerender_job(job_id: str):
+    """Render again (after installing a voice or fixing the lexicon): same id, new audio URL."""
+    data = json_body() if request.content_length else {}
+    job = job_queue().rerender(job_id, voice=optional_str(data, "voice"))
+    return jsonify(job_json(job)), 202
+
+
+@bp.get("/api/voices")
+def voices():
+    from tts_news.voices import all_voices
+
+    settings = job_queue().settings
+    return jsonify({"default": settings.voice, "voices": [
+        {"name": v.name, "label": v.label, "engine": v.engine, "installed": v.is_installed(settings),
+         "license": v.license} for v in all_voices(settings).values()]})

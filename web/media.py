@@ -1,0 +1,48 @@
+"""Episode files: MP3, WebVTT transcript and JSON chapters, with HTTP Range and stable URLs.
+
+The URL a client gets carries ?v=<render number>: the id never changes, the audio URL does when the
+audio is rendered again, so podcast apps and browser caches never mix two renders.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request, send_file
+
+from tts_news.errors import NotFound
+from web.api import job_queue
+
+bp = Blueprint("media", __name__)
+
+# A versioned URL's bytes never change; an unversioned one must be checked each time.
+IMMUTABLE = "public, max-age=31536000, immutable"
+TYPES = {".mp3": "audio/mpeg", ".vtt": "text/vtt; charset=utf-8", ".chapters.json": "application/json+chapters"}
+
+
+def _send(job_id: str, suffix: str):
+    library = job_queue().library
+    job = library.get(job_id)
+    path = library.episode_path(job.id, suffix)
+    if not job.has_episode or not path.exists():
+        raise NotFound(f"episode {job_id} has no audio yet (status: {job.status})")
+    response = send_file(path, mimetype=TYPES[suffix], conditional=True, etag=True, max_age=0,
+                         as_attachment=request.args.get("download") == "1",
+                         download_name=f"{job.id}{suffix}")
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # web podcast players fetch transcripts and chapters
+    response.headers["Cache-Control"] = IMMUTABLE if request.args.get("v") == str(job.version) else "no-cache"
+    return response
+
+
+@bp.get("/episodes/<job_id>.mp3")
+def audio(job_id: str):
+    return _send(job_id, ".mp3")
+
+
+@bp.get("/episodes/<job_id>.vtt")
+def vtt(job_id: str):
+    return _send(job_id, ".vtt")
+
+
+@bp.get("/episodes/<job_id>.chapters.json")
+def chapters(job_id: str):
+    return _send(job_id, ".chapters.json")
