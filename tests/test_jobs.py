@@ -325,3 +325,24 @@ def test_a_job_whose_worker_is_killed_completes_after_a_restart(settings, tmp_pa
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_worker_loads_its_voice_model_once_at_start_not_per_job(tiny_voice):
+    from tts_news.engine import _coqui
+    from tts_news.jobs import start_embedded_worker
+
+    settings = Settings.from_env(voice=tiny_voice)
+    queue = JobQueue(settings)
+    _coqui.cache_clear()
+    stop = start_embedded_worker(queue)
+    try:
+        deadline = time.monotonic() + 60
+        while _coqui.cache_info().currsize == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _coqui.cache_info().misses == 1  # loaded before any job arrived
+        ids = [queue.submit(ARTICLE + f"\nنمبر {i}۔").id for i in range(2)]
+        jobs = [wait_for_job(queue.library, i) for i in ids]
+        assert [(j.status, j.voice) for j in jobs] == [("done", tiny_voice)] * 2, [j.error for j in jobs]
+        assert _coqui.cache_info().misses == 1 and _coqui.cache_info().hits >= 2
+    finally:
+        stop.set()
