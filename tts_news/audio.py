@@ -293,8 +293,20 @@ def vtt_text(cues: list[Cue]) -> str:
     lines = ["WEBVTT", "Language: ur", ""]
     for i, cue in enumerate(cues, 1):
         text = cue.text.replace("-->", "→").replace("\n", " ")
-        lines += [f"s{i}", f"{_vtt_time(cue.start)} --> {_vtt_time(cue.end)}", text, ""]
+        lines += [f"p{cue.paragraph}-s{i}", f"{_vtt_time(cue.start)} --> {_vtt_time(cue.end)}", text, ""]
     return "\n".join(lines)
+
+
+VTT_CUE_RE = re.compile(r"^p(\d+)-s\d+\n(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})\n(.*)$", re.M)
+
+
+def read_vtt(text: str) -> list[Cue]:
+    """The cues `vtt_text` wrote, paragraph numbers included (they ride in the cue identifiers)."""
+    def seconds(h: str, m: str, s: str, ms: str) -> float:
+        return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+    return [Cue(seconds(*m.group(2, 3, 4, 5)), seconds(*m.group(6, 7, 8, 9)), m.group(10), int(m.group(1)))
+            for m in VTT_CUE_RE.finditer(text.replace("\r\n", "\n"))]
 
 
 def chapters_json(chapters: list[Chapter]) -> dict:

@@ -26,6 +26,7 @@ STATUSES = ("queued", "running", "done", "failed")
 # How long SQLite waits for another process's write before giving up; renders write rarely.
 BUSY_TIMEOUT_S = 30
 HOST = socket.gethostname()
+INIT_TRIES = 100
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -138,9 +139,19 @@ class Library:
         self.path = self.data_dir / "library.sqlite3"
         self.lease_s = lease_s
         self.episodes_dir.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        # Processes starting together race to switch a new file to WAL, and SQLite answers "locked"
+        # at once there rather than waiting: try again for a while.
+        for attempt in range(INIT_TRIES):
+            try:
+                with self._db() as db:
+                    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        db.execute("PRAGMA journal_mode=WAL")
+                    db.executescript(SCHEMA)
+                break
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or attempt == INIT_TRIES - 1:
+                    raise
+                time.sleep(0.1)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:

@@ -75,7 +75,8 @@ def _wants_json() -> bool:
     path = request.path
     if path.startswith(("/api/", "/v1/", "/healthz")) or path.endswith((".mp3", ".vtt", ".json", ".xml")):
         return True
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) != "text/html"
+    accept = request.accept_mimetypes
+    return accept.accept_json and not accept.accept_html
 
 
 def _render_error(message: str, code: str, status: int):

@@ -1,0 +1,187 @@
+"""Pages for people: submit an article, follow its job, listen with a read-along transcript, browse.
+
+Everything works without JavaScript (a form post, a status page with a refresh link, the native
+player); static/app.js only enhances. User text is always escaped; Latin runs inside Urdu text are
+marked lang="en" dir="ltr" so screen readers switch voice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from markupsafe import Markup, escape
+
+from tts_news.audio import read_vtt
+from tts_news.config import PROJECT_ROOT
+from tts_news.errors import UserError
+from tts_news.library import Job
+from web.api import episode_urls, job_queue
+
+bp = Blueprint("pages", __name__)
+
+SAMPLE = PROJECT_ROOT / "seeds" / "geneva-summit.ur.txt"
+SPEEDS = ("0.75", "1", "1.25", "1.5", "1.75", "2")
+LATIN_RUN_RE = re.compile(r"[A-Za-z](?:[A-Za-z0-9.&'’\-]|\s(?=[A-Za-z0-9]))*")
+STAGES = {
+    "queued": "قطار میں انتظار",
+    "preparing": "متن کی تیاری",
+    "speaking": "جملے بولے جا رہے ہیں",
+    "mastering": "آواز کی تکمیل",
+    "done": "مکمل ہو گیا",
+    "failed": "ناکام",
+}
+
+
+@bp.record_once
+def _install(state) -> None:
+    app = state.app
+    app.extensions.setdefault("tts_news_error_shapes", {})["page"] = error_page
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.jinja_env.filters["latin"] = mark_latin
+    app.jinja_env.filters["clock"] = clock
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["stage_text"] = stage_text
+    app.context_processor(lambda: {"show_title": job_queue().settings.show_title})
+
+
+# -- helpers for templates ----------------------------------------------------------------------
+
+def mark_latin(text: str | None) -> Markup:
+    """Escape `text`, wrapping each run of Latin letters as English, left to right."""
+    text = text or ""
+    out, last = [], 0
+    for m in LATIN_RUN_RE.finditer(text):
+        out += [escape(text[last:m.start()]), Markup('<span lang="en" dir="ltr">'), escape(m.group()),
+                Markup("</span>")]
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def clock(seconds: float | None) -> str:
+    seconds = int(round(seconds or 0))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+def stage_text(job: Job) -> str:
+    if job.status == "running" and job.stage == "speaking" and job.total:
+        return f"{STAGES['speaking']}: {job.done} از {job.total}"
+    if job.status == "failed":
+        return f"{STAGES['failed']}: {job.error or ''}"
+    return STAGES.get(job.stage, STAGES.get(job.status, job.status))
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def check_csrf() -> None:
+    sent = request.form.get("csrf_token", "")
+    if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+        raise UserError("فارم کی میعاد ختم ہو گئی؛ صفحہ دوبارہ کھول کر پھر بھیجیں۔ (the form's security token "
+                        "is missing or stale: reload the page and send it again)")
+
+
+def error_page(message: str, code: str, status: int):
+    return render_template("error.html", message=message, code=code, status=status), status
+
+
+def _voices():
+    from tts_news.voices import all_voices
+
+    settings = job_queue().settings
+    return settings.voice, [(v, v.is_installed(settings)) for v in all_voices(settings).values()]
+
+
+def _sample() -> tuple[str, str]:
+    text = SAMPLE.read_text(encoding="utf-8")
+    return "", text
+
+
+def _created(job: Job) -> str:
+    return datetime.fromtimestamp(job.created, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# -- routes -------------------------------------------------------------------------------------
+
+@bp.get("/")
+def home():
+    title, text = _sample() if request.args.get("sample") == "1" else ("", "")
+    default, voices = _voices()
+    return render_template("home.html", form={"title": title, "text": text, "voice": default}, errors={},
+                           voices=voices, limit=job_queue().settings.max_article_chars)
+
+
+@bp.get("/sample.json")
+def sample():
+    title, text = _sample()
+    return {"title": title, "text": text}
+
+
+@bp.post("/jobs")
+def submit():
+    check_csrf()
+    queue = job_queue()
+    form = {k: request.form.get(k, "") for k in ("title", "text", "voice")}
+    errors = {}
+    text = form["text"].replace("\r\n", "\n")
+    limit = queue.settings.max_article_chars
+    if not text.strip():
+        errors["text"] = "خبر کا متن لکھیں: یہ خانہ خالی ہے۔"
+    elif len(text) > limit:
+        errors["text"] = f"متن {len(text):,} حروف کا ہے؛ حد {limit:,} حروف ہے۔ متن چھوٹا کریں۔"
+    if not errors:
+        try:
+            job = queue.submit(text, title=form["title"].strip() or None, voice=form["voice"] or None)
+        except UserError as err:
+            errors["voice" if "voice" in str(err) else "text"] = str(err)
+        else:
+            return redirect(url_for("pages.job", job_id=job.id), 303)
+    default, voices = _voices()
+    return render_template("home.html", form=form, errors=errors, voices=voices, limit=limit), 400
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id: str):
+    job = job_queue().library.get(job_id)
+    return render_template("job.html", job=job, episode=episode_urls(job))
+
+
+@bp.post("/jobs/<job_id>/render")
+def rerender(job_id: str):
+    check_csrf()
+    job_queue().rerender(job_id)
+    return redirect(url_for("pages.job", job_id=job_id), 303)
+
+
+@bp.get("/episodes")
+def episodes():
+    jobs = job_queue().library.jobs(limit=500)
+    return render_template("episodes.html", jobs=jobs, created=_created)
+
+
+@bp.get("/episodes/<job_id>")
+def episode(job_id: str):
+    library = job_queue().library
+    job = library.get(job_id)
+    if not job.has_episode:
+        return redirect(url_for("pages.job", job_id=job.id))
+    vtt = library.episode_path(job.id, ".vtt")
+    chapters_file = library.episode_path(job.id, ".chapters.json")
+    if not vtt.exists() or not chapters_file.exists():
+        abort(404)
+    cues = read_vtt(vtt.read_text(encoding="utf-8"))
+    paragraphs: dict[int, list] = {}
+    for i, cue in enumerate(cues):
+        paragraphs.setdefault(cue.paragraph, []).append((i, cue))
+    chapters = json.loads(chapters_file.read_text(encoding="utf-8"))["chapters"]
+    return render_template("episode.html", job=job, episode=episode_urls(job), paragraphs=paragraphs,
+                           chapters=chapters, speeds=SPEEDS, created=_created(job))
