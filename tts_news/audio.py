@@ -90,7 +90,9 @@ def fade(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 def assemble(segments, *, sentence_pause: float, paragraph_pause: float, title_pause: float,
              chapter_titles: dict[int, str]) -> Timeline:
     """Join segments (in order) with a pause between sentences and a longer one between paragraphs;
-    paragraph 0 is the title. Every cue and chapter time comes from real sample counts."""
+    paragraph 0 is the title. A chapter starts at each paragraph `chapter_titles` names and runs to
+    the next one. A segment without a sentence is a sound (a chime): heard, but not a transcript cue.
+    Every cue and chapter time comes from real sample counts."""
     pieces: list[np.ndarray] = []
     cues: list[Cue] = []
     starts: dict[int, float] = {}
@@ -110,7 +112,8 @@ def assemble(segments, *, sentence_pause: float, paragraph_pause: float, title_p
             position += len(silence)
         audio = fade(trim_silence(seg.audio, rate), rate)
         starts.setdefault(seg.paragraph, position / rate)
-        cues.append(Cue(position / rate, (position + len(audio)) / rate, seg.sentence.text, seg.paragraph))
+        if seg.sentence is not None:
+            cues.append(Cue(position / rate, (position + len(audio)) / rate, seg.sentence.text, seg.paragraph))
         pieces.append(audio)
         position += len(audio)
         last_paragraph = seg.paragraph
@@ -118,12 +121,28 @@ def assemble(segments, *, sentence_pause: float, paragraph_pause: float, title_p
         raise UserError("there is nothing to say in this article")
     audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
     end = len(audio) / rate
-    order = sorted(starts)
+    order = sorted(p for p in starts if p in chapter_titles)
     chapters = [
-        Chapter(starts[p], starts[order[i + 1]] if i + 1 < len(order) else end, chapter_titles.get(p, ""))
+        Chapter(starts[p], starts[order[i + 1]] if i + 1 < len(order) else end, chapter_titles[p])
         for i, p in enumerate(order)
     ]
     return Timeline(audio, rate, cues, chapters)
+
+
+CHIME_NOTES_HZ = (659.25, 987.77)  # E5 then B5: a rising fifth, bright but soft
+CHIME_NOTE_S = 0.35
+
+
+def chime(sample_rate: int) -> np.ndarray:
+    """A short two-note chime between stories: sine partials with a soft attack and a bell-like decay."""
+    t = np.arange(int(CHIME_NOTE_S * sample_rate)) / sample_rate
+    envelope = np.minimum(1.0, t / 0.01) * np.exp(-t / 0.12)
+    notes = []
+    for f in CHIME_NOTES_HZ:
+        tone = np.sin(2 * np.pi * f * t) + 0.3 * np.sin(2 * np.pi * 2 * f * t) + 0.1 * np.sin(2 * np.pi * 3 * f * t)
+        notes.append(tone * envelope)
+    out = np.concatenate(notes)
+    return (0.25 * out / np.abs(out).max()).astype(np.float32)
 
 
 # -- loudness and encoding -----------------------------------------------------------------------
@@ -221,6 +240,47 @@ def encode_mp3(timeline: Timeline, out: Path, *, lufs: float, true_peak: float, 
         _encode(audio, out, bitrate)
         measured = measure_loudness(out)
     return measured
+
+
+# The formats the OpenAI speech API names, as ffmpeg makes them; pcm is raw 24 kHz s16le like OpenAI's.
+FORMATS = {
+    "mp3": (["-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3"], "audio/mpeg", None),
+    "opus": (["-c:a", "libopus", "-b:a", "48k", "-f", "ogg"], "audio/ogg", 48000),
+    "aac": (["-c:a", "aac", "-b:a", "96k", "-f", "adts"], "audio/aac", None),
+    "flac": (["-c:a", "flac", "-f", "flac"], "audio/flac", None),
+    "wav": (["-c:a", "pcm_s16le", "-f", "wav"], "audio/wav", None),
+    "pcm": (["-c:a", "pcm_s16le", "-f", "s16le"], "audio/pcm", 24000),
+}
+
+
+def atempo_chain(speed: float) -> str:
+    """ffmpeg's atempo takes 0.5–2.0 per stage (pitch kept); 0.25 and 4.0 need two."""
+    stages = []
+    while speed > 2.0:
+        stages.append(2.0)
+        speed /= 2.0
+    while speed < 0.5:
+        stages.append(0.5)
+        speed /= 0.5
+    stages.append(speed)
+    return ",".join(f"atempo={s:.6f}" for s in stages)
+
+
+def encode_bytes(audio: np.ndarray, fmt: str, speed: float = 1.0) -> tuple[bytes, str]:
+    """44.1 kHz float audio → (file bytes, content type) in one of FORMATS, tempo changed by `speed`."""
+    args, content_type, rate = FORMATS[fmt]
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "f32le", "-ar", str(OUTPUT_RATE),
+           "-ac", "1", "-i", "pipe:0"]
+    if abs(speed - 1.0) > 1e-6:
+        cmd += ["-af", atempo_chain(speed)]
+    cmd += ["-ar", str(rate or OUTPUT_RATE), "-ac", "1", *args, "pipe:1"]
+    try:
+        done = subprocess.run(cmd, input=audio.astype("<f4").tobytes(), capture_output=True, timeout=600)
+    except FileNotFoundError as err:
+        raise UserError("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
+    if done.returncode != 0:
+        raise UserError("ffmpeg failed: " + done.stderr.decode(errors="replace").strip()[-300:])
+    return done.stdout, content_type
 
 
 def measure_loudness(path: Path) -> dict:

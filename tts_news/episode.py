@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from tts_news import audio
 from tts_news.config import Settings
 from tts_news.engine import Engine, load_engine
 from tts_news.errors import TooLarge, UserError
-from tts_news.synth import SegmentCache, synthesize, unsayable
+from tts_news.synth import Segment, SegmentCache, synthesize, unsayable
 from tts_news.text.lexicon import Lexicon
 from tts_news.text.normalize import Normalizer, TextWarning
 from tts_news.text.script import Script, build_script
@@ -85,51 +86,88 @@ def prepare(text: str, voice: Voice, settings: Settings, title: str | None = Non
     return build_script(text, normalizer or normalizer_for(settings), title=title, max_chars=voice.max_chars)
 
 
+def speak(script: Script, voice: Voice, engine: Engine, settings: Settings, *, use_cache: bool = True,
+          progress: ProgressFn | None = None) -> list[Segment]:
+    """Every sentence's audio, in order (from the cache where it was said before)."""
+    cache = SegmentCache(settings.cache_dir, settings.cache_mb << 20) if use_cache else None
+    segments = []
+    for seg in synthesize(script, voice, engine, cache):
+        segments.append(seg)
+        if progress:
+            progress(seg.index + 1, seg.total)
+    if cache:
+        cache.prune()
+    return segments
+
+
+def assemble(segments: list[Segment], settings: Settings, chapter_titles: dict[int, str]) -> audio.Timeline:
+    return audio.assemble(
+        segments,
+        sentence_pause=settings.sentence_pause_ms / 1000,
+        paragraph_pause=settings.paragraph_pause_ms / 1000,
+        title_pause=settings.title_pause_ms / 1000,
+        chapter_titles=chapter_titles,
+    )
+
+
+def write_files(timeline: audio.Timeline, out: Path, settings: Settings, *, title: str, voice: str) -> tuple[Path, dict]:
+    """OUT.mp3 (loudness-normalized, tagged, chapters), OUT.vtt and OUT.chapters.json, each by rename."""
+    out = out.with_suffix(".mp3") if out.suffix.lower() != ".mp3" else out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.part.mp3")
+    try:
+        report = audio.encode_mp3(timeline, tmp, lufs=settings.loudness_lufs, true_peak=settings.true_peak_db,
+                                  bitrate=settings.bitrate)
+        tags = audio.Tags(title=title, artist=settings.show_author, album=settings.show_title,
+                          publisher=settings.show_author, comment=f"voice: {voice}", cover=settings.cover)
+        audio.write_id3(tmp, tags, timeline.chapters)
+        audio.write_text_atomic(out.with_suffix(".vtt"), audio.vtt_text(timeline.cues))
+        audio.write_text_atomic(out.with_name(out.stem + ".chapters.json"),
+                                json.dumps(audio.chapters_json(timeline.chapters), ensure_ascii=False, indent=1))
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out, report
+
+
 def render(script: Script, voice: Voice, out: Path, settings: Settings, *, engine: Engine | None = None,
            use_cache: bool = True, progress: ProgressFn | None = None) -> Episode:
     """Speak the script and write OUT.mp3, OUT.vtt and OUT.chapters.json."""
     started = time.perf_counter()
     engine = engine or load_engine(voice, settings)
     warnings = script.warnings + unsayable(script, engine)
-    cache = SegmentCache(settings.cache_dir, settings.cache_mb << 20) if use_cache else None
-    segments = []
-    cached = 0
-    for seg in synthesize(script, voice, engine, cache):
-        segments.append(seg)
-        cached += seg.cached
-        if progress:
-            progress(seg.index + 1, seg.total)
-    titles = {p.index: p.text[:120] for p in script.paragraphs}
-    timeline = audio.assemble(
-        segments,
-        sentence_pause=settings.sentence_pause_ms / 1000,
-        paragraph_pause=settings.paragraph_pause_ms / 1000,
-        title_pause=settings.title_pause_ms / 1000,
-        chapter_titles=titles,
-    )
-    out = out.with_suffix(".mp3") if out.suffix.lower() != ".mp3" else out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.part.mp3")
-    try:
-        report = audio.encode_mp3(timeline, tmp, lufs=settings.loudness_lufs, true_peak=settings.true_peak_db,
-                         bitrate=settings.bitrate)
-        tags = audio.Tags(title=script.title, artist=settings.show_author, album=settings.show_title,
-                          publisher=settings.show_author, comment=f"voice: {voice.name}", cover=settings.cover)
-        audio.write_id3(tmp, tags, timeline.chapters)
-        vtt = out.with_suffix(".vtt")
-        chapters = out.with_name(out.stem + ".chapters.json")
-        audio.write_text_atomic(vtt, audio.vtt_text(timeline.cues))
-        audio.write_text_atomic(chapters, json.dumps(audio.chapters_json(timeline.chapters),
-                                                     ensure_ascii=False, indent=1))
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    if cache:
-        cache.prune()
+    segments = speak(script, voice, engine, settings, use_cache=use_cache, progress=progress)
+    timeline = assemble(segments, settings, {p.index: p.text[:120] for p in script.paragraphs})
+    out, report = write_files(timeline, out, settings, title=script.title, voice=voice.name)
+    return episode_of(out, timeline, report, title=script.title, voice=voice.name, segments=segments,
+                      warnings=warnings, started=started)
+
+
+def episode_of(out: Path, timeline: audio.Timeline, report: dict, *, title: str, voice: str,
+               segments: list[Segment], warnings: list[TextWarning], started: float) -> Episode:
     return Episode(
-        mp3=out, vtt=vtt, chapters_json=chapters, title=script.title, voice=voice.name,
-        duration=timeline.duration, loudness_lufs=report["integrated_lufs"],
-        true_peak_dbtp=report["true_peak_dbtp"],
-        chapters=len(timeline.chapters), sentences=len(segments), cached=cached, warnings=warnings,
-        seconds=time.perf_counter() - started,
+        mp3=out, vtt=out.with_suffix(".vtt"), chapters_json=out.with_name(out.stem + ".chapters.json"), title=title,
+        voice=voice, duration=timeline.duration, loudness_lufs=report["integrated_lufs"],
+        true_peak_dbtp=report["true_peak_dbtp"], chapters=len(timeline.chapters), sentences=len(segments),
+        cached=sum(s.cached for s in segments), warnings=warnings, seconds=time.perf_counter() - started,
     )
+
+
+MARKDOWN_RULES = [
+    (re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images have nothing to say
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links keep their text
+    (re.compile(r"^\s{0,3}#{1,6}\s*", re.M), ""),  # headings
+    (re.compile(r"^\s{0,3}>\s?", re.M), ""),  # quotes
+    (re.compile(r"^\s{0,3}[-*+]\s+", re.M), ""),  # bullets
+    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),  # strong
+    (re.compile(r"(?<![\w*])[*_](?=\S)(.+?)(?<=\S)[*_](?![\w*])"), r"\1"),  # emphasis
+    (re.compile(r"`([^`]*)`"), r"\1"),  # code
+]
+
+
+def strip_markdown(text: str) -> str:
+    """A Markdown article as plain text a newsreader reads: markup gone, words kept, lines kept."""
+    for pattern, repl in MARKDOWN_RULES:
+        text = pattern.sub(repl, text)
+    return text

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     attempts INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     version INTEGER NOT NULL DEFAULT 0,
+    published_at REAL,
     duration REAL,
     size INTEGER,
     chapters INTEGER
@@ -83,6 +84,7 @@ class Job:
     attempts: int = 0
     error: str | None = None
     version: int = 0  # bumps on every finished render: audio URLs carry it, ids stay
+    published_at: float | None = None  # the first render's time: a feed's pubDate never moves
     duration: float | None = None
     size: int | None = None
     chapters: int | None = None
@@ -252,9 +254,38 @@ class Library:
                warnings: list[dict]) -> None:
         size = self.episode_path(job_id).stat().st_size
         now = time.time()
+        job = self.get(job_id)
         self._update(job_id, worker, status="done", stage="done", title=title[:300], duration=duration,
-                     chapters=chapters, size=size, warnings=warnings, finished=now, version=self.get(job_id).version + 1)
+                     chapters=chapters, size=size, warnings=warnings, finished=now, version=job.version + 1,
+                     published_at=job.published_at or now)
 
+    def import_episode(self, files: Path, *, text: str, title: str, voice: str, duration: float, chapters: int,
+                       warnings: list[dict], source: str = "batch", job_id: str | None = None) -> Job:
+        """Add an episode rendered elsewhere (a batch run) to the library, files copied in; with the id
+        of one imported before, it replaces that episode's audio (id kept, version bumped)."""
+        import shutil
+
+        exists = False
+        if job_id:
+            try:
+                self.get(job_id)
+                exists = True
+            except NotFound:
+                pass
+        if not exists:
+            job_id = self.create(text, voice, title, source=source, job_id=job_id).id
+            self.claim(job_id, "import")
+        else:
+            with self._db() as db:
+                db.execute("UPDATE jobs SET status='running', worker='import', text=?, voice=? WHERE id=?",
+                           (text, voice, job_id))
+        for suffix in (".vtt", ".chapters.json", ".mp3"):  # the MP3 last: its arrival completes the set
+            src = files.with_name(files.stem + suffix) if suffix != ".mp3" else files.with_suffix(".mp3")
+            tmp = self.episode_path(job_id, suffix).with_name(f".{job_id}{suffix}.part")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, self.episode_path(job_id, suffix))
+        self.finish(job_id, "import", title=title, duration=duration, chapters=chapters, warnings=warnings)
+        return self.get(job_id)
     def fail(self, job_id: str, worker: str, message: str) -> None:
         self._update(job_id, worker, status="failed", stage="failed", error=message, finished=time.time())
 

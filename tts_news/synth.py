@@ -27,7 +27,7 @@ class Segment:
     paragraph: int
     index: int  # sentence number in the article, from 0
     total: int
-    sentence: Sentence
+    sentence: Sentence | None  # None: a sound (a chime between stories), not speech
     audio: np.ndarray  # float32, mono
     sample_rate: int
     cached: bool

@@ -164,7 +164,7 @@ def rerender(job_id: str):
 
 @bp.get("/episodes")
 def episodes():
-    jobs = job_queue().library.jobs(limit=500)
+    jobs = job_queue().library.jobs(published_only=True, limit=500)
     return render_template("episodes.html", jobs=jobs, created=_created)
 
 

@@ -1,0 +1,342 @@
+"""`tts-news batch DIR -o OUTDIR`: a folder of the day's stories → one episode each (+ a bulletin).
+
+Resumable: OUTDIR/.tts-news-batch.json records each finished article with a digest of its text and
+voice, so a second run skips what is done (and redoes what changed); every file lands by rename, so
+an interrupted run leaves nothing half-written. A bad file is reported and skipped, never fatal.
+With TTS_NEWS_REDIS_URL set the articles go to the workers as jobs instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from tts_news.config import Settings
+from tts_news.errors import UserError
+
+log = logging.getLogger(__name__)
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+MANIFEST = ".tts-news-batch.json"
+EPISODE_SUFFIXES = (".mp3", ".vtt", ".chapters.json")
+POLL_S = 0.5
+
+
+@dataclass
+class Article:
+    path: Path
+    text: str
+    digest: str = ""
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    @property
+    def title(self) -> str:
+        return next(line.strip() for line in self.text.splitlines() if line.strip())[:200]
+
+
+@dataclass
+class Outcome:
+    name: str
+    status: str  # rendered | skipped | failed
+    detail: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_articles(folder: Path) -> tuple[list[Article], list[Outcome]]:
+    from tts_news.episode import read_article, strip_markdown
+
+    articles, bad = [], []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()):
+        try:
+            text = read_article(path)
+            if path.suffix.lower() == ".md":
+                text = strip_markdown(text)
+                if not text.strip():
+                    raise UserError(f"{path}: the article is empty")
+            articles.append(Article(path, text))
+        except UserError as err:
+            bad.append(Outcome(path.name, "failed", str(err)))
+    return articles, bad
+
+
+class Manifest:
+    """What earlier runs finished, kept beside the outputs."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / MANIFEST
+        try:
+            self.data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.data = {}
+        self.data.setdefault("articles", {})
+        self.data.setdefault("bulletins", {})
+
+    def entry(self, stem: str) -> dict:
+        return self.data["articles"].get(stem, {})
+
+    def finished(self, article: Article, out: Path) -> bool:
+        entry = self.entry(article.stem)
+        return (entry.get("digest") == article.digest and entry.get("status") == "done"
+                and all((out / f"{article.stem}{s}").exists() for s in EPISODE_SUFFIXES))
+
+    def record(self, stem: str, **values) -> None:
+        self.data["articles"].setdefault(stem, {}).update(values)
+        self.save()
+
+    def save(self) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".manifest.")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(self.data, f, ensure_ascii=False, indent=1)
+        os.replace(tmp, self.path)
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+class CharBar:
+    """Progress over the articles' characters (a fair measure of work), with an ETA."""
+
+    def __init__(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc="batch", unit="char", unit_scale=True, file=sys.stderr, disable=None,
+                        dynamic_ncols=True)
+        self.base = 0
+
+    def within(self, article: Article, fraction: float) -> None:
+        self.bar.update(self.base + int(len(article.text) * fraction) - self.bar.n)
+
+    def finish(self, article: Article) -> None:
+        self.base += len(article.text)
+        self.within(article, 0)
+
+    def label(self, name: str) -> None:
+        self.bar.set_postfix_str(name, refresh=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _warning_lines(warnings) -> list[str]:
+    return [str(w) if not isinstance(w, dict) else
+            (f"character {w['position']}: {w['message']}" if w.get("position") is not None else w["message"])
+            for w in warnings]
+
+
+def _publish(library, article: Article, out: Path, manifest: Manifest, episode: dict) -> None:
+    job = library.import_episode(out / f"{article.stem}.mp3", text=article.text, title=episode["title"],
+                                 voice=episode["voice"], duration=episode["duration"],
+                                 chapters=episode["chapters"], warnings=[{"message": w, "position": None}
+                                                                         for w in episode["warnings"]],
+                                 job_id=manifest.entry(article.stem).get("job_id"))
+    manifest.record(article.stem, job_id=job.id, published=True)
+
+
+def render_here(todo: list[Article], voice, out: Path, settings: Settings, manifest: Manifest) -> list[Outcome]:
+    from tts_news.engine import load_engine
+    from tts_news.episode import prepare, render
+
+    engine = load_engine(voice, settings)
+    bar = CharBar(sum(len(a.text) for a in todo))
+    outcomes = []
+    try:
+        for article in todo:
+            bar.label(article.path.name)
+            try:
+                script = prepare(article.text, voice, settings)
+                episode = render(script, voice, out / f"{article.stem}.mp3", settings, engine=engine,
+                                 progress=lambda done, total, a=article: bar.within(a, done / total))
+            except UserError as err:
+                outcomes.append(Outcome(article.path.name, "failed", str(err)))
+                continue
+            except Exception as err:  # one broken article must not stop the newsroom's run
+                log.exception("%s failed", article.path)
+                outcomes.append(Outcome(article.path.name, "failed", f"{type(err).__name__}: {err}"))
+                continue
+            finally:
+                bar.finish(article)
+            warnings = _warning_lines(episode.warnings)
+            manifest.record(article.stem, digest=article.digest, status="done", title=episode.title,
+                            voice=voice.name, duration=round(episode.duration, 3), chapters=episode.chapters,
+                            warnings=warnings)
+            outcomes.append(Outcome(article.path.name, "rendered", f"{episode.duration:.1f} s", warnings))
+    finally:
+        bar.close()
+    return outcomes
+
+
+def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, settings: Settings,
+                      manifest: Manifest, publish: bool) -> list[Outcome]:
+    """Queue each article as a job for the workers (a job queued by an interrupted run is waited for,
+    not queued twice), then copy each finished episode into OUTDIR."""
+    from tts_news.jobs import JobQueue
+    from tts_news.errors import NotFound
+
+    queue = JobQueue(settings)
+    waiting: dict[str, Article] = {}
+    for article in todo:
+        entry = manifest.entry(article.stem)
+        job_id = entry.get("job_id") if entry.get("digest") == article.digest else None
+        try:
+            if job_id and queue.library.get(job_id).status != "failed":
+                waiting[job_id] = article
+                continue
+        except NotFound:
+            pass
+        job = queue.submit(article.text, voice=voice_name, source="batch", published=publish)
+        manifest.record(article.stem, digest=article.digest, job_id=job.id, status="queued", published=publish)
+        waiting[job.id] = article
+
+    bar = CharBar(sum(len(a.text) for a in todo))
+    outcomes = []
+    try:
+        while waiting:
+            for job_id, article in list(waiting.items()):
+                job = queue.library.get(job_id)
+                if job.total:
+                    bar.within(article, job.done / job.total)
+                if job.status not in ("done", "failed"):
+                    continue
+                del waiting[job_id]
+                bar.finish(article)
+                if job.status == "failed":
+                    manifest.record(article.stem, status="failed")
+                    outcomes.append(Outcome(article.path.name, "failed", job.error or "failed"))
+                    continue
+                for suffix in EPISODE_SUFFIXES:
+                    tmp = out / f".{article.stem}{suffix}.part"
+                    shutil.copyfile(queue.library.episode_path(job_id, suffix), tmp)
+                    os.replace(tmp, out / f"{article.stem}{suffix}")
+                warnings = _warning_lines(job.warnings)
+                manifest.record(article.stem, status="done", title=job.title, voice=job.voice,
+                                duration=round(job.duration or 0, 3), chapters=job.chapters, warnings=warnings)
+                outcomes.append(Outcome(article.path.name, "rendered", f"{job.duration:.1f} s on the workers",
+                                        warnings))
+            if waiting:
+                time.sleep(POLL_S)
+    finally:
+        bar.close()
+    return outcomes
+
+
+def make_bulletin(articles: list[Article], voice, out: Path, settings: Settings, manifest: Manifest,
+                  day: date) -> tuple[Path, str]:
+    from tts_news.bulletin import render_bulletin
+    from tts_news.episode import prepare
+
+    path = out / f"bulletin-{day.isoformat()}.mp3"
+    digest = _digest([a.digest for a in articles], day.isoformat(), settings.show_title, voice.name)
+    done = manifest.data["bulletins"].get(path.name, {})
+    if done.get("digest") == digest and path.exists():
+        return path, f"{path}: up to date ({done.get('chapters')} chapters), skipped"
+    stories = [prepare(a.text, voice, settings) for a in articles]
+    bar = None
+
+    def progress(n: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc="bulletin", unit="sentence", file=sys.stderr, disable=None)
+        bar.update(n - bar.n)
+
+    episode = render_bulletin(stories, voice, path, settings, day=day, progress=progress)
+    if bar is not None:
+        bar.close()
+    manifest.data["bulletins"][path.name] = {"digest": digest, "chapters": episode.chapters,
+                                             "duration": round(episode.duration, 3), "title": episode.title}
+    manifest.save()
+    return path, f"{path}: {episode.duration:.1f} s, {episode.chapters} chapters ({len(articles)} stories)"
+
+
+def cmd_batch(args, settings: Settings) -> int:
+    from tts_news.voices import choose_voice, get_voice
+
+    folder, out = Path(args.dir), Path(args.output)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: not a folder of articles")
+    out.mkdir(parents=True, exist_ok=True)
+    articles, outcomes = read_articles(folder)
+    if not articles and not outcomes:
+        raise UserError(f"{folder}: no .txt or .md articles")
+    notice = lambda m: print(f"tts-news: {m}", file=sys.stderr)  # noqa: E731
+    on_workers = bool(settings.redis_url)
+    # On workers, the workers pick the voice; here, the voice that will really speak.
+    voice = get_voice(settings, args.voice or settings.voice) if on_workers else choose_voice(
+        settings, args.voice, notice=notice)
+    for a in articles:
+        a.digest = _digest(a.text, voice.name, voice.version)
+    manifest = Manifest(out)
+    todo = [a for a in articles if not manifest.finished(a, out)]
+    outcomes += [Outcome(a.path.name, "skipped", "done in an earlier run", manifest.entry(a.stem).get("warnings", []))
+                 for a in articles if a not in todo]
+    if todo:
+        print(f"tts-news: {len(todo)} of {len(articles)} articles to render"
+              f"{' on the workers' if on_workers else ''} with {voice.name}", file=sys.stderr)
+        if on_workers:
+            outcomes += render_on_workers(todo, args.voice, out, settings, manifest, args.publish)
+        else:
+            outcomes += render_here(todo, voice, out, settings, manifest)
+    if args.publish and not on_workers:
+        from tts_news.library import Library
+
+        library = Library(settings.data_dir, settings.job_lease_s)
+        for a in articles:
+            entry = manifest.entry(a.stem)
+            if entry.get("status") == "done" and manifest.finished(a, out) and not (
+                    entry.get("published") and entry.get("published_digest") == a.digest):
+                _publish(library, a, out, manifest, entry)
+                manifest.record(a.stem, published_digest=a.digest)
+
+    good = [a for a in articles if manifest.finished(a, out)]
+    bulletin_line = ""
+    if args.bulletin:
+        if good:
+            if on_workers:
+                voice = choose_voice(settings, args.voice, notice=notice)
+            try:
+                day = date.fromisoformat(args.date) if args.date else date.today()
+            except ValueError as err:
+                raise UserError(f"--date {args.date!r}: give the day as YYYY-MM-DD") from err
+            _, bulletin_line = make_bulletin(good, voice, out, settings, manifest, day)
+        else:
+            bulletin_line = "no bulletin: no article was rendered"
+
+    print("\nsummary:")
+    for o in sorted(outcomes, key=lambda o: o.name):
+        mark = {"rendered": "✓", "skipped": "·", "failed": "✗"}[o.status]
+        print(f" {mark} {o.name}: {o.status}" + (f" — {o.detail}" if o.detail else "")
+              + (f", {len(o.warnings)} warnings" if o.warnings else ""))
+        for w in o.warnings:
+            print(f"     warning: {w}")
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("rendered", "skipped", "failed")}
+    print(f"{len(outcomes)} files: {counts['rendered']} rendered, {counts['skipped']} skipped, "
+          f"{counts['failed']} failed; episodes in {out}")
+    if bulletin_line:
+        print(f"bulletin: {bulletin_line}")
+    return 1 if counts["failed"] else 0
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("batch", help="one episode per article file in a folder (resumable), and a bulletin")
+    p.add_argument("dir", help="folder of .txt / .md articles (first line: the title)")
+    p.add_argument("-o", "--output", required=True, help="folder for the episodes")
+    p.add_argument("--voice", help="voice name (see: tts-news voices)")
+    p.add_argument("--bulletin", action="store_true",
+                   help="also one combined bulletin MP3: opening with the date, a chapter per story, closing")
+    p.add_argument("--date", help="the bulletin's date, YYYY-MM-DD (default: today)")
+    p.add_argument("--publish", action="store_true", help="add the episodes to the library and its podcast feed")
+    p.set_defaults(func=cmd_batch)

@@ -1,0 +1,79 @@
+"""A bulletin: the day's stories as one programme — a spoken opening with the date, a chime and a
+chapter for each story, a closing line. Sentences already rendered for the stories' own episodes
+come from the segment cache, so a bulletin costs little more than its encoding."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import date
+from pathlib import Path
+
+from tts_news import audio
+from tts_news.config import Settings
+from tts_news.engine import Engine, load_engine
+from tts_news.episode import Episode, ProgressFn, assemble, episode_of, prepare, speak, write_files
+from tts_news.synth import Segment, unsayable
+from tts_news.text.normalize import MONTHS
+from tts_news.text.script import Script
+from tts_news.voices import Voice
+
+OPENING = "{show}۔ یہ ہیں {day} {month} {year} کی خبریں۔"
+CLOSING = "یہ تھیں آج کی خبریں۔ {show} سننے کا شکریہ۔"
+OPENING_CHAPTER = "آغاز"
+CLOSING_CHAPTER = "اختتام"
+
+
+def opening_text(show: str, day: date) -> str:
+    """Written with digits, as a transcript shows it; the normalizer reads the date in words."""
+    return OPENING.format(show=show, day=day.day, month=MONTHS[day.month - 1], year=day.year)
+
+
+CHAPTER_TITLE_CHARS = 90  # a chapter list line, not the whole first paragraph of a wire story
+
+
+def short_title(text: str, limit: int = CHAPTER_TITLE_CHARS) -> str:
+    """At most `limit` characters, cut at a word boundary, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut.rstrip("،,؛;:") + "…"
+
+
+def bulletin_title(show: str, day: date) -> str:
+    return f"{show}: خبرنامہ {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Settings, *, day: date,
+                    engine: Engine | None = None, progress: ProgressFn | None = None) -> Episode:
+    started = time.perf_counter()
+    engine = engine or load_engine(voice, settings)
+    parts = [(prepare(opening_text(settings.show_title, day), voice, settings), OPENING_CHAPTER)]
+    parts += [(story, short_title(story.title)) for story in stories]
+    parts.append((prepare(CLOSING.format(show=settings.show_title), voice, settings), CLOSING_CHAPTER))
+    total = sum(1 for script, _ in parts for s in script.sentences if s.spoken)
+    ring = audio.chime(engine.sample_rate)
+
+    segments: list[Segment] = []
+    titles: dict[int, str] = {}
+    paragraph = 0  # paragraphs numbered through the whole programme
+    done = 0
+    for n, (script, title) in enumerate(parts):
+        if 0 < n < len(parts) - 1:  # a chime before each story
+            segments.append(Segment(paragraph, -1, total, None, ring, engine.sample_rate, True))
+            paragraph += 1
+        titles[paragraph] = title
+        for seg in speak(script, voice, engine, settings):
+            segments.append(dataclasses.replace(seg, paragraph=paragraph + seg.paragraph))
+            done += 1
+            if progress:
+                progress(done, total)
+        paragraph += len(script.paragraphs)
+
+    timeline = assemble(segments, settings, titles)
+    title = bulletin_title(settings.show_title, day)
+    out, report = write_files(timeline, out, settings, title=title, voice=voice.name)
+    warnings = [w for script, _ in parts for w in script.warnings + unsayable(script, engine)]
+    return episode_of(out, timeline, report, title=title, voice=voice.name,
+                      segments=[s for s in segments if s.sentence is not None], warnings=warnings, started=started)
