@@ -150,3 +150,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def serve_in_thread(app):
+    """The app on 127.0.0.1 (a real HTTP server in a thread): returns its base URL and a stop function."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server.shutdown
+
+
+@pytest.fixture
+def live(app, worker):
+    """The app over real HTTP with its worker, for clients that need a URL (openai, feed readers)."""
+    url, stop = serve_in_thread(app)
+    yield url
+    stop()

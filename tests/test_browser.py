@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from conftest import free_port, wait_for_job
-from werkzeug.serving import make_server
+from conftest import serve_in_thread, wait_for_job
 
 from tts_news.config import PROJECT_ROOT, Settings
 
@@ -41,12 +39,11 @@ def site(tmp_path_factory):
     settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("site") / "data", offline=True)
     queue = JobQueue(settings)
     stop = start_embedded_worker(queue)
-    server = make_server("127.0.0.1", free_port(), create_app(settings, queue=queue), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url, shutdown = serve_in_thread(create_app(settings, queue=queue))
     episode = queue.submit(ARTICLE, voice="espeak-urdu")
     assert wait_for_job(queue.library, episode.id).status == "done"
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "queue": queue, "episode": episode.id}
-    server.shutdown()
+    yield {"url": url, "queue": queue, "episode": episode.id}
+    shutdown()
     stop.set()
 
 

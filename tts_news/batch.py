@@ -182,8 +182,8 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
                       manifest: Manifest, publish: bool) -> list[Outcome]:
     """Queue each article as a job for the workers (a job queued by an interrupted run is waited for,
     not queued twice), then copy each finished episode into OUTDIR."""
-    from tts_news.jobs import JobQueue
     from tts_news.errors import NotFound
+    from tts_news.jobs import JobQueue
 
     queue = JobQueue(settings)
     waiting: dict[str, Article] = {}

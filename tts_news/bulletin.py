@@ -1,5 +1,5 @@
 """A bulletin: the day's stories as one programme — a spoken opening with the date, a chime and a
-chapter for each story, a closing line. Sentences already rendered for the stories' own episodes
+chapter for each story (the first chapter takes in the opening, the last the closing line). Sentences already rendered for the stories' own episodes
 come from the segment cache, so a bulletin costs little more than its encoding."""
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from tts_news.voices import Voice
 
 OPENING = "{show}۔ یہ ہیں {day} {month} {year} کی خبریں۔"
 CLOSING = "یہ تھیں آج کی خبریں۔ {show} سننے کا شکریہ۔"
-OPENING_CHAPTER = "آغاز"
-CLOSING_CHAPTER = "اختتام"
 
 
 def opening_text(show: str, day: date) -> str:
@@ -49,9 +47,9 @@ def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Se
                     engine: Engine | None = None, progress: ProgressFn | None = None) -> Episode:
     started = time.perf_counter()
     engine = engine or load_engine(voice, settings)
-    parts = [(prepare(opening_text(settings.show_title, day), voice, settings), OPENING_CHAPTER)]
+    parts = [(prepare(opening_text(settings.show_title, day), voice, settings), None)]
     parts += [(story, short_title(story.title)) for story in stories]
-    parts.append((prepare(CLOSING.format(show=settings.show_title), voice, settings), CLOSING_CHAPTER))
+    parts.append((prepare(CLOSING.format(show=settings.show_title), voice, settings), None))
     total = sum(1 for script, _ in parts for s in script.sentences if s.spoken)
     ring = audio.chime(engine.sample_rate)
 
@@ -63,7 +61,8 @@ def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Se
         if 0 < n < len(parts) - 1:  # a chime before each story
             segments.append(Segment(paragraph, -1, total, None, ring, engine.sample_rate, True))
             paragraph += 1
-        titles[paragraph] = title
+        if title:
+            titles[paragraph] = title
         for seg in speak(script, voice, engine, settings):
             segments.append(dataclasses.replace(seg, paragraph=paragraph + seg.paragraph))
             done += 1
@@ -72,6 +71,8 @@ def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Se
         paragraph += len(script.paragraphs)
 
     timeline = assemble(segments, settings, titles)
+    # One chapter per story: the first takes in the opening, the last the closing line.
+    timeline.chapters[0] = dataclasses.replace(timeline.chapters[0], start=0.0)
     title = bulletin_title(settings.show_title, day)
     out, report = write_files(timeline, out, settings, title=title, voice=voice.name)
     warnings = [w for script, _ in parts for w in script.warnings + unsayable(script, engine)]

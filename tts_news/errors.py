@@ -26,3 +26,10 @@ class TooLarge(UserError):
 
 class UnknownVoice(UserError):
     code = "unknown_voice"
+
+
+class Busy(UserError):
+    """No worker could take the request in time: try again later."""
+
+    code = "busy"
+    status = 503

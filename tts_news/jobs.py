@@ -19,23 +19,27 @@ import time
 from pathlib import Path
 
 from tts_news.config import Settings
-from tts_news.errors import TooLarge, UserError, VoiceUnavailable
+from tts_news.errors import Busy, TooLarge, UserError, VoiceUnavailable
 from tts_news.library import Job, Library, worker_id
 
 log = logging.getLogger(__name__)
 
 TASK_NAME = "tts_news.render_job"
-# How long an idle consumer sleeps between polls of the queue at most (Huey backs off to this).
-MAX_POLL_DELAY_S = 1.0
+SPEECH_TASK_NAME = "tts_news.speech"
+# Speech requests are interactive (a client waits on the line): they go ahead of queued episodes.
+SPEECH_PRIORITY = 100
+# How long an idle consumer sleeps between polls of the queue at most (Huey backs off to this); a
+# speech request waits at most this long to be picked up.
+MAX_POLL_DELAY_S = 0.25
 
 
 def make_huey(settings: Settings):
     from huey import RedisHuey, SqliteHuey
 
     if settings.redis_url:
-        return RedisHuey("tts-news", url=settings.redis_url, results=False)
+        return RedisHuey("tts-news", url=settings.redis_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("tts-news", filename=str(settings.data_dir / "queue.sqlite3"), results=False)
+    return SqliteHuey("tts-news", filename=str(settings.data_dir / "queue.sqlite3"))
 
 
 class JobQueue:
@@ -46,6 +50,8 @@ class JobQueue:
         self.library = Library(settings.data_dir, settings.job_lease_s)
         self.huey = make_huey(settings)
         self._task = self.huey.task(name=TASK_NAME)(self.run)
+        # Only speech returns a result (its audio); renders leave theirs in the library.
+        self._speech = self.huey.task(name=SPEECH_TASK_NAME, priority=SPEECH_PRIORITY)(self._speak)
 
     # -- the submitting side --------------------------------------------------------------------
     def check_voice(self, name: str | None) -> str:
@@ -87,7 +93,35 @@ class JobQueue:
             self._task(job.id)
         return len(again)
 
+    def speak(self, text: str, *, voice: str | None, fmt: str, speed: float):
+        """Audio for a short text, made by a worker (which owns the voice model); waits for it."""
+        from huey.exceptions import ResultTimeout
+
+        from tts_news.speech import Speech
+
+        result = self._speech(text, voice, fmt, speed)
+        try:
+            outcome = result.get(blocking=True, timeout=self.settings.speech_timeout_s, backoff=1.1, max_delay=0.05)
+        except ResultTimeout as err:
+            result.revoke()
+            raise Busy(f"no worker answered within {self.settings.speech_timeout_s:g} s; try again later") from err
+        if "error" in outcome:
+            err = UserError(outcome["error"])
+            err.code, err.status = outcome["code"], outcome["status"]
+            raise err
+        return Speech(**outcome)
+
     # -- the working side -----------------------------------------------------------------------
+    def _speak(self, text: str, voice: str | None, fmt: str, speed: float) -> dict:
+        from dataclasses import asdict
+
+        from tts_news.speech import speak_text
+
+        try:
+            return asdict(speak_text(text, voice, fmt, speed, self.settings))
+        except UserError as err:  # the web process answers it as the same 4xx
+            return {"error": str(err), "code": err.code, "status": err.status}
+
     def run(self, job_id: str) -> None:
         """Render one job, if it is still ours to render. Never raises: failure goes in the record."""
         me = worker_id()

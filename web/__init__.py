@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
 
     app.register_blueprint(api.bp)
     app.register_blueprint(media.bp)
-    for module in ("pages", "feed", "openai_api"):
+    for module in ("pages", "feed", "openai_api"):  # each a blueprint named for its concern
         try:
             mod = __import__(f"web.{module}", fromlist=["bp"])
         except ImportError:

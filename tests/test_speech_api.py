@@ -1,0 +1,114 @@
+"""The OpenAI-compatible speech endpoint, driven by the official `openai` client."""
+
+from __future__ import annotations
+
+import subprocess
+
+import openai
+import pytest
+from conftest import serve_in_thread
+
+SENTENCE = "آج 25 ممالک کا اجلاس ہوا۔"
+
+
+@pytest.fixture
+def client_for(live):
+    return openai.OpenAI(base_url=f"{live}/v1", api_key="unused", max_retries=0)
+
+
+def duration_of(data: bytes) -> float:
+    """Decode with ffmpeg (as a player would) and count the seconds."""
+    return len(pcm_of(data)) / 2 / 16000
+
+
+def pcm_of(data: bytes) -> bytes:
+    return subprocess.run(["ffmpeg", "-v", "error", "-i", "-", "-f", "s16le", "-ac", "1", "-ar", "16000", "-"],
+                          input=data, capture_output=True, check=True).stdout
+
+
+def test_the_openai_client_gets_playable_mp3(client_for):
+    response = client_for.audio.speech.create(model="tts-1", voice="alloy", input=SENTENCE)
+    assert response.response.headers["content-type"] == "audio/mpeg"
+    assert response.response.headers["x-tts-news-voice"] == "espeak-urdu"  # mms-urdu is not installed here
+    assert 1.0 < duration_of(response.content) < 10.0
+    samples = memoryview(pcm_of(response.content)).cast("h")
+    assert max(abs(x) for x in samples) > 3000  # there is speech in it, not silence
+
+
+def test_the_text_goes_through_the_same_normalizer(client_for):
+    digits = client_for.audio.speech.create(model="tts-1", voice="espeak-urdu", input="آج 25 ممالک۔",
+                                            response_format="wav")
+    words = client_for.audio.speech.create(model="tts-1", voice="espeak-urdu", input="آج پچیس ممالک۔",
+                                           response_format="wav")
+    assert digits.content == words.content
+
+
+@pytest.mark.parametrize("fmt, magic, kind", [
+    ("wav", b"RIFF", "audio/wav"), ("flac", b"fLaC", "audio/flac"), ("opus", b"OggS", "audio/ogg"),
+    ("aac", b"\xff\xf1", "audio/aac"), ("mp3", b"ID3", "audio/mpeg"),
+])
+def test_each_response_format_is_what_it_says(client_for, fmt, magic, kind):
+    response = client_for.audio.speech.create(model="tts-1", voice="nova", input=SENTENCE, response_format=fmt)
+    assert response.content.startswith(magic) and response.response.headers["content-type"] == kind
+    assert duration_of(response.content) > 1.0
+
+
+def test_pcm_is_raw_24khz_16bit_and_speed_changes_the_length(client_for):
+    normal = client_for.audio.speech.create(model="tts-1", voice="echo", input=SENTENCE, response_format="pcm")
+    fast = client_for.audio.speech.create(model="tts-1", voice="echo", input=SENTENCE, response_format="pcm",
+                                          speed=2.0)
+    seconds = len(normal.content) / 2 / 24000
+    assert 1.0 < seconds < 10.0 and len(normal.content) % 2 == 0
+    assert 0.4 < len(fast.content) / len(normal.content) < 0.6
+
+
+@pytest.mark.parametrize("kwargs, param", [
+    ({"input": ""}, "input"),
+    ({"input": "   "}, "input"),
+    ({"input": "خ" * 4097}, "input"),
+    ({"voice": "no-such-voice"}, "voice"),
+    ({"model": "no-such-model"}, "model"),
+    ({"response_format": "ogg-vorbis"}, "response_format"),
+    ({"speed": 4.5}, "speed"),
+    ({"speed": 0.1}, "speed"),
+])
+def test_bad_requests_get_400_in_openais_error_shape(client_for, kwargs, param):
+    args = {"model": "tts-1", "voice": "alloy", "input": SENTENCE, **kwargs}
+    with pytest.raises(openai.BadRequestError) as caught:
+        client_for.audio.speech.create(**args)
+    assert caught.value.status_code == 400
+    error = caught.value.body
+    assert set(error) == {"message", "type", "param", "code"} and error["message"]
+    assert error["type"] == "invalid_request_error" and error["param"] == param
+
+
+def test_models_are_listed(client_for):
+    ids = [m.id for m in client_for.models.list().data]
+    assert "tts-1" in ids and "tts-1-hd" in ids
+
+
+def test_a_set_api_key_is_required(settings):
+    from tts_news.config import Settings
+    from tts_news.jobs import JobQueue, start_embedded_worker
+    from web import create_app
+
+    keyed = Settings.from_env(api_key="s3cret")
+    queue = JobQueue(keyed)
+    halt = start_embedded_worker(queue)
+    url, stop = serve_in_thread(create_app(keyed, queue=queue))
+    try:
+        with pytest.raises(openai.AuthenticationError) as caught:
+            openai.OpenAI(base_url=f"{url}/v1", api_key="wrong", max_retries=0).audio.speech.create(
+                model="tts-1", voice="alloy", input=SENTENCE)
+        assert caught.value.status_code == 401 and caught.value.body["code"] == "invalid_api_key"
+        good = openai.OpenAI(base_url=f"{url}/v1", api_key="s3cret", max_retries=0)
+        assert good.audio.speech.create(model="tts-1", voice="alloy", input=SENTENCE).content.startswith(b"ID3")
+    finally:
+        stop()
+        halt.set()
+
+
+def test_unknown_v1_routes_answer_in_openais_shape(client):
+    response = client.post("/v1/audio/transcriptions", json={})
+    assert response.status_code == 404
+    assert set(response.get_json()["error"]) == {"message", "type", "param", "code"}

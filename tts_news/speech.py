@@ -1,0 +1,55 @@
+"""Short text → audio bytes in a chosen format: what the OpenAI-compatible speech endpoint returns.
+
+The same normalizer, voices, cache and loudness as episodes; no tags, chapters or transcript.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from tts_news import audio
+from tts_news.config import Settings
+from tts_news.errors import UserError
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_CHARS = 4096  # OpenAI's limit for one speech request
+MIN_SPEED, MAX_SPEED = 0.25, 4.0
+
+
+@dataclasses.dataclass
+class Speech:
+    audio: bytes
+    content_type: str
+    voice: str
+    warnings: list[str]
+
+
+def speak_text(text: str, voice_name: str | None, fmt: str, speed: float, settings: Settings) -> Speech:
+    from tts_news.engine import load_engine
+    from tts_news.episode import assemble, prepare, speak
+    from tts_news.synth import unsayable
+    from tts_news.voices import choose_voice
+
+    if not text.strip():
+        raise UserError("input is empty: there is no text to say")
+    if len(text) > MAX_INPUT_CHARS:
+        raise UserError(f"input has {len(text):,} characters; the limit is {MAX_INPUT_CHARS:,}")
+    if fmt not in audio.FORMATS:
+        raise UserError(f"response_format {fmt!r} is not one of {', '.join(audio.FORMATS)}")
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise UserError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}")
+    notices: list[str] = []
+    voice = choose_voice(settings, voice_name, notice=notices.append)
+    engine = load_engine(voice, settings)
+    script = prepare(text, voice, settings, title="")
+    segments = speak(script, voice, engine, settings)
+    # Plain text has no headline: every paragraph break is the same pause.
+    even = dataclasses.replace(settings, title_pause_ms=settings.paragraph_pause_ms)
+    timeline = assemble(segments, even, {})
+    samples = audio.to_output_rate(timeline.audio, timeline.sample_rate)
+    samples, _ = audio.normalize_loudness(samples, settings.loudness_lufs, settings.true_peak_db)
+    data, content_type = audio.encode_bytes(samples, fmt, speed)
+    warnings = notices + [str(w) for w in script.warnings + unsayable(script, engine)]
+    return Speech(data, content_type, voice.name, warnings)
