@@ -255,25 +255,6 @@ def test_serve_renders_five_posted_jobs_with_progress(settings, tmp_path):
         proc.wait(10)
 
 
-@pytest.fixture
-def redis_url(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(10)
-
-
 @pytest.mark.redis
 def test_two_workers_on_redis_render_twenty_jobs_each_once(settings, redis_url, tmp_path):
     env = _env(settings, TTS_NEWS_REDIS_URL=redis_url)

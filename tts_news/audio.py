@@ -338,6 +338,37 @@ def write_id3(path: Path, tags: Tags, chapters: list[Chapter]) -> None:
         id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
                      sub_frames=[TIT2(encoding=3, text=tags.title)]))
     id3.save(str(path), v2_version=ID3_VERSION)
+    order_chapter_frames(path)
+
+
+def order_chapter_frames(path: Path) -> None:
+    """Put the CHAP frames in time order inside the tag. mutagen writes frames smallest first, and
+    players that list chapters in frame order (ffmpeg and what is built on it) would show them
+    shuffled. The tag keeps its size: only the order of its frames changes (ID3v2.3 frame sizes
+    are plain 32-bit, and mutagen writes no unsynchronisation)."""
+    with open(path, "r+b") as f:
+        header = f.read(10)
+        if header[:3] != b"ID3" or header[3] != 3 or header[5] & 0x80:
+            return
+        size = int.from_bytes(bytes(b & 0x7F for b in header[6:10]), "big")  # syncsafe
+        body = f.read(size)
+        frames, pos = [], 0
+        while pos + 10 <= len(body) and body[pos:pos + 4].strip(b"\0"):
+            length = int.from_bytes(body[pos + 4:pos + 8], "big")
+            frames.append(body[pos:pos + 10 + length])
+            pos += 10 + length
+        chaps = [fr for fr in frames if fr[:4] == b"CHAP"]
+        if len(chaps) < 2:
+            return
+
+        def start_ms(frame: bytes) -> int:
+            end_of_id = frame.index(b"\0", 10)
+            return int.from_bytes(frame[end_of_id + 1:end_of_id + 5], "big")
+
+        ordered = iter(sorted(chaps, key=start_ms))
+        rebuilt = b"".join(next(ordered) if fr[:4] == b"CHAP" else fr for fr in frames) + body[pos:]
+        f.seek(10)
+        f.write(rebuilt)
 
 
 def _vtt_time(seconds: float) -> str:
