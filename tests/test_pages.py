@@ -56,6 +56,18 @@ def test_an_empty_article_is_an_error_the_form_explains(client, queue):
     assert queue.library.jobs() == []
 
 
+def test_a_voice_that_cannot_be_had_is_explained_at_the_voice_choice(client, settings, tmp_path):
+    from conftest import write_voice
+
+    write_voice(settings.user_voices_dir, "gone", tmp_path / "missing-model")
+    response = submit(client, text=ARTICLE, voice="gone")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert '<a href="#voice-gone">' in page and 'id="voice-error"' in page
+    assert re.search(r'id="voice-gone"[^>]*checked[^>]*aria-invalid="true"', page, re.S)
+    assert "اجلاس میں IMF" in page  # the article is kept
+
+
 def test_a_too_long_article_is_refused_with_the_limit_in_words(settings, tmp_path):
     from tts_news.config import Settings
     from tts_news.jobs import JobQueue

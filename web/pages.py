@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from tts_news.audio import read_vtt
 from tts_news.config import PROJECT_ROOT
-from tts_news.errors import UserError
+from tts_news.errors import UnknownVoice, UserError, VoiceUnavailable
 from tts_news.library import Job
 from web.api import episode_urls, job_queue
 
@@ -101,9 +101,8 @@ def _voices():
     return settings.voice, [(v, v.is_installed(settings)) for v in all_voices(settings).values()]
 
 
-def _sample() -> tuple[str, str]:
-    text = SAMPLE.read_text(encoding="utf-8")
-    return "", text
+def _sample() -> str:
+    return SAMPLE.read_text(encoding="utf-8")
 
 
 def _created(job: Job) -> str:
@@ -114,16 +113,15 @@ def _created(job: Job) -> str:
 
 @bp.get("/")
 def home():
-    title, text = _sample() if request.args.get("sample") == "1" else ("", "")
+    text = _sample() if request.args.get("sample") == "1" else ""
     default, voices = _voices()
-    return render_template("home.html", form={"title": title, "text": text, "voice": default}, errors={},
+    return render_template("home.html", form={"title": "", "text": text, "voice": default}, errors={},
                            voices=voices, limit=job_queue().settings.max_article_chars)
 
 
 @bp.get("/sample.json")
 def sample():
-    title, text = _sample()
-    return {"title": title, "text": text}
+    return {"text": _sample()}
 
 
 @bp.post("/jobs")
@@ -141,8 +139,10 @@ def submit():
     if not errors:
         try:
             job = queue.submit(text, title=form["title"].strip() or None, voice=form["voice"] or None)
+        except (UnknownVoice, VoiceUnavailable) as err:
+            errors["voice"] = str(err)
         except UserError as err:
-            errors["voice" if "voice" in str(err) else "text"] = str(err)
+            errors["text"] = str(err)
         else:
             return redirect(url_for("pages.job", job_id=job.id), 303)
     default, voices = _voices()
