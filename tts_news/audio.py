@@ -215,16 +215,22 @@ MAX_ENCODER_DRIFT = 3.0  # LU; a larger difference is a clip too short to gate, 
 LOUDNESS_TOLERANCE = 0.5  # LU; the encoder's low-pass can cost a few tenths, made up in a second encode
 
 
-def _encode(audio: np.ndarray, out: Path, bitrate: str) -> None:
+def ffmpeg_from_float(audio: np.ndarray, output_args: list[str], timeout: float = 3600) -> bytes:
+    """Feed 44.1 kHz mono float32 samples to ffmpeg; returns what it writes to standard output."""
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "f32le", "-ar", str(OUTPUT_RATE),
-           "-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(OUTPUT_RATE), "-ac", "1",
-           "-f", "mp3", "-y", str(out)]
+           "-ac", "1", "-i", "pipe:0", *output_args]
     try:
-        done = subprocess.run(cmd, input=audio.astype("<f4").tobytes(), capture_output=True, timeout=3600)
+        done = subprocess.run(cmd, input=audio.astype("<f4").tobytes(), capture_output=True, timeout=timeout)
     except FileNotFoundError as err:
         raise UserError("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
     if done.returncode != 0:
         raise UserError("ffmpeg failed: " + done.stderr.decode(errors="replace").strip()[-300:])
+    return done.stdout
+
+
+def _encode(audio: np.ndarray, out: Path, bitrate: str) -> None:
+    ffmpeg_from_float(audio, ["-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(OUTPUT_RATE), "-ac", "1",
+                              "-f", "mp3", "-y", str(out)])
 
 
 def encode_mp3(timeline: Timeline, out: Path, *, lufs: float, true_peak: float, bitrate: str) -> dict:
@@ -269,18 +275,9 @@ def atempo_chain(speed: float) -> str:
 def encode_bytes(audio: np.ndarray, fmt: str, speed: float = 1.0) -> tuple[bytes, str]:
     """44.1 kHz float audio → (file bytes, content type) in one of FORMATS, tempo changed by `speed`."""
     args, content_type, rate = FORMATS[fmt]
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "f32le", "-ar", str(OUTPUT_RATE),
-           "-ac", "1", "-i", "pipe:0"]
-    if abs(speed - 1.0) > 1e-6:
-        cmd += ["-af", atempo_chain(speed)]
-    cmd += ["-ar", str(rate or OUTPUT_RATE), "-ac", "1", *args, "pipe:1"]
-    try:
-        done = subprocess.run(cmd, input=audio.astype("<f4").tobytes(), capture_output=True, timeout=600)
-    except FileNotFoundError as err:
-        raise UserError("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
-    if done.returncode != 0:
-        raise UserError("ffmpeg failed: " + done.stderr.decode(errors="replace").strip()[-300:])
-    return done.stdout, content_type
+    tempo = ["-af", atempo_chain(speed)] if abs(speed - 1.0) > 1e-6 else []
+    data = ffmpeg_from_float(audio, [*tempo, "-ar", str(rate or OUTPUT_RATE), "-ac", "1", *args, "pipe:1"], 600)
+    return data, content_type
 
 
 def measure_loudness(path: Path) -> dict:
