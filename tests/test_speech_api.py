@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import threading
+import time
 
 import openai
 import pytest
@@ -112,3 +114,55 @@ def test_unknown_v1_routes_answer_in_openais_shape(client):
     response = client.post("/v1/audio/transcriptions", json={})
     assert response.status_code == 404
     assert set(response.get_json()["error"]) == {"message", "type", "param", "code"}
+
+
+def test_speech_goes_ahead_of_queued_episodes(queue):
+    from conftest import SEED
+
+    from tts_news.jobs import start_embedded_worker
+
+    ids = [queue.submit(SEED.read_text(encoding="utf-8"), voice="espeak-urdu").id for _ in range(3)]
+    answered: list = []
+
+    def ask() -> None:
+        speech = queue.speak(SENTENCE, voice=None, fmt="wav", speed=1.0)
+        answered.append((speech, [queue.library.get(i).status for i in ids]))
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    deadline = time.monotonic() + 10
+    while queue.huey.pending_count() < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop = start_embedded_worker(queue)  # a worker arrives to a queue of 3 episodes and 1 speech request
+    try:
+        asking.join(120)
+        ((speech, statuses),) = answered
+        assert speech.audio.startswith(b"RIFF")
+        assert "done" not in statuses  # no episode was rendered first
+    finally:
+        stop.set()
+
+
+@pytest.mark.redis
+def test_speech_through_redis_workers(settings, redis_url, tmp_path):
+    from test_jobs import _env, _start, _wait_for_line
+
+    from tts_news.config import Settings
+    from tts_news.jobs import JobQueue
+    from web import create_app
+
+    log = tmp_path / "worker.log"
+    worker = _start(["worker"], _env(settings, TTS_NEWS_REDIS_URL=redis_url), log)
+    url = stop = None
+    try:
+        _wait_for_line(log, "ready", worker)
+        on_redis = Settings.from_env(redis_url=redis_url)
+        url, stop = serve_in_thread(create_app(on_redis, queue=JobQueue(on_redis)))
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+        speech = client.audio.speech.create(model="tts-1", voice="espeak-urdu", input=SENTENCE)
+        assert speech.content.startswith(b"ID3") and duration_of(speech.content) > 1.0
+    finally:
+        if stop:
+            stop()
+        worker.terminate()
+        worker.wait(10)

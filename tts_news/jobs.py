@@ -34,10 +34,12 @@ MAX_POLL_DELAY_S = 0.25
 
 
 def make_huey(settings: Settings):
-    from huey import RedisHuey, SqliteHuey
+    from huey import PriorityRedisHuey, SqliteHuey
 
     if settings.redis_url:
-        return RedisHuey("tts-news", url=settings.redis_url)
+        # Plain RedisHuey ignores priorities (speech must pass queued episodes); results are pushed
+        # to the waiting web process rather than polled for.
+        return PriorityRedisHuey("tts-news", url=settings.redis_url, notify_result=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("tts-news", filename=str(settings.data_dir / "queue.sqlite3"))
 
