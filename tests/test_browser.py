@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
 ARTIFACTS = Path(os.environ.get("TTS_NEWS_TEST_ARTIFACTS", PROJECT_ROOT / "test-artifacts")) / "screenshots"
 # Short sentences, so the read-along moves within a couple of seconds of playback.
 ARTICLE = "\n".join([

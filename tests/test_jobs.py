@@ -142,6 +142,17 @@ def test_range_requests_get_206_with_the_right_bytes(client, worker):
     assert client.get(url, headers={"Range": f"bytes={len(whole) + 10}-"}).status_code == 416
 
 
+def test_a_download_is_named_for_its_title(client, worker):
+    job_id = post(client, {"text": ARTICLE, "title": 'خبر: "اہم" / آج', "voice": "espeak-urdu"}).get_json()["id"]
+    wait_for_job(worker.library, job_id)
+    response = client.get(f"/episodes/{job_id}.mp3?download=1")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment") and "filename*=UTF-8''" in disposition
+    from urllib.parse import unquote
+
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == "خبر اہم آج.mp3"
+
+
 def test_rendering_again_keeps_the_id_and_changes_the_audio_url(client, worker):
     job_id = post(client, {"text": ARTICLE, "voice": "espeak-urdu"}).get_json()["id"]
     wait_for_job(worker.library, job_id)

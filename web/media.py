@@ -6,6 +6,8 @@ audio is rendered again, so podcast apps and browser caches never mix two render
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, request, send_file
 
 from tts_news.errors import NotFound
@@ -26,11 +28,21 @@ def _send(job_id: str, suffix: str):
         raise NotFound(f"episode {job_id} has no audio yet (status: {job.status})")
     response = send_file(path, mimetype=TYPES[suffix], conditional=True, etag=True, max_age=0,
                          as_attachment=request.args.get("download") == "1",
-                         download_name=f"{job.id}{suffix}")
+                         download_name=download_name(job.title, job.id, suffix))
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Access-Control-Allow-Origin"] = "*"  # web podcast players fetch transcripts and chapters
     response.headers["Cache-Control"] = IMMUTABLE if request.args.get("v") == str(job.version) else "no-cache"
     return response
+
+
+FILENAME_UNSAFE_RE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+FILENAME_CHARS = 80
+
+
+def download_name(title: str, job_id: str, suffix: str) -> str:
+    """The episode's title as a file name (Urdu kept; path and shell-hostile characters gone)."""
+    name = " ".join(FILENAME_UNSAFE_RE.sub(" ", title).split())[:FILENAME_CHARS].strip(" .")
+    return f"{name or job_id}{suffix}"
 
 
 @bp.get("/episodes/<job_id>.mp3")
