@@ -66,8 +66,10 @@ def tiny_voice(settings, tiny_vits) -> str:
 class _Files(http.server.SimpleHTTPRequestHandler):
     routes: dict[str, bytes] = {}
     truncate: set[str] = set()
+    requested: list[str] = []
 
     def do_GET(self):  # noqa: N802 - http.server's naming
+        self.requested.append(self.path)
         body = self.routes.get(self.path)
         if body is None:
             self.send_error(404)
@@ -85,7 +87,7 @@ class _Files(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture
 def file_server():
     """An HTTP server on 127.0.0.1 serving bytes at paths: server.routes['/x'] = b'...'."""
-    handler = type("Files", (_Files,), {"routes": {}, "truncate": set()})
+    handler = type("Files", (_Files,), {"routes": {}, "truncate": set(), "requested": []})
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -93,6 +95,7 @@ def file_server():
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     server.routes = handler.routes
     server.truncate = handler.truncate
+    server.requested = handler.requested
     yield server
     server.shutdown()
     server.server_close()

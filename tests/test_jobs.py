@@ -338,3 +338,18 @@ def test_a_worker_loads_its_voice_model_once_at_start_not_per_job(tiny_voice):
         assert _coqui.cache_info().misses == 1 and _coqui.cache_info().hits >= 2
     finally:
         stop.set()
+
+
+def test_a_failed_voice_download_is_not_tried_again_for_every_job(settings, file_server):
+    from tts_news.jobs import start_embedded_worker
+
+    online = Settings.from_env(offline=False, download_base_url=file_server.url)  # the server has no voice
+    queue = JobQueue(online)
+    stop = start_embedded_worker(queue)
+    try:
+        jobs = [wait_for_job(queue.library, queue.submit(ARTICLE + f"\nنمبر {i}۔").id) for i in range(3)]
+        assert [(j.status, j.voice) for j in jobs] == [("done", "espeak-urdu")] * 3
+        assert "speaking with espeak-urdu instead" in jobs[0].warnings[0]["message"]
+        assert len(file_server.requested) == 1  # tried once, when the worker started
+    finally:
+        stop.set()

@@ -12,6 +12,7 @@ worker sweeps for jobs whose worker died (kill -9, power cut) and sends them aga
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import threading
@@ -28,6 +29,10 @@ TASK_NAME = "tts_news.render_job"
 SPEECH_TASK_NAME = "tts_news.speech"
 # Speech requests are interactive (a client waits on the line): they go ahead of queued episodes.
 SPEECH_PRIORITY = 100
+# A failed fetch of the default neural voice is not tried again for every job (one try can take
+# minutes on a bad line): until this much time has passed, jobs speak with the fallback voice.
+FETCH_RETRY_S = 600.0
+DOWNLOAD_LOG_STEP = 0.1  # log a voice download's progress every 10 %
 # How long an idle consumer sleeps between polls of the queue at most (Huey backs off to this); a
 # speech request waits at most this long to be picked up.
 MAX_POLL_DELAY_S = 0.25
@@ -49,6 +54,7 @@ class JobQueue:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._fetch_failed = -FETCH_RETRY_S
         self.library = Library(settings.data_dir, settings.job_lease_s)
         self.huey = make_huey(settings)
         self._task = self.huey.task(name=TASK_NAME)(self.run)
@@ -114,13 +120,51 @@ class JobQueue:
         return Speech(**outcome)
 
     # -- the working side -----------------------------------------------------------------------
+    def _voice_settings(self) -> Settings:
+        if time.monotonic() - self._fetch_failed < FETCH_RETRY_S and not self.settings.offline:
+            return dataclasses.replace(self.settings, offline=True)
+        return self.settings
+
+    def _voice_chosen(self, settings: Settings, asked: str | None, spoken: str) -> None:
+        if spoken != (asked or settings.voice) and not settings.offline:
+            self._fetch_failed = time.monotonic()
+
+    def choose_voice(self, name: str | None, notice=log.warning, progress=None):
+        from tts_news.voices import choose_voice
+
+        settings = self._voice_settings()
+        voice = choose_voice(settings, name, progress, notice=notice)
+        self._voice_chosen(settings, name, voice.name)
+        return voice
+
+    def preload(self) -> None:
+        """Load the default voice's model now, once per worker process, so the first job does not wait
+        (fetching its weights first if they are missing, with the progress in the log)."""
+        from tts_news.engine import load_engine
+
+        started = time.perf_counter()
+        logged = [-DOWNLOAD_LOG_STEP]
+
+        def progress(done: int, total: int | None) -> None:
+            if total and done / total >= logged[0] + DOWNLOAD_LOG_STEP:
+                logged[0] = done / total
+                log.warning("downloading voice %s: %d%% of %.0f MB", self.settings.voice, 100 * done / total,
+                            total / 1e6)
+
+        voice = self.choose_voice(None, progress=progress)
+        load_engine(voice, self.settings)
+        log.warning("voice %s ready in %.1f s", voice.name, time.perf_counter() - started)
+
     def _speak(self, text: str, voice: str | None, fmt: str, speed: float) -> dict:
         from dataclasses import asdict
 
         from tts_news.speech import speak_text
 
+        settings = self._voice_settings()
         try:
-            return asdict(speak_text(text, voice, fmt, speed, self.settings))
+            speech = speak_text(text, voice, fmt, speed, settings)
+            self._voice_chosen(settings, voice, speech.voice)
+            return asdict(speech)
         except UserError as err:  # the web process answers it as the same 4xx
             return {"error": str(err), "code": err.code, "status": err.status}
 
@@ -150,10 +194,9 @@ class JobQueue:
 
     def _render(self, job: Job, me: str) -> None:
         from tts_news.episode import prepare, render
-        from tts_news.voices import choose_voice
 
         notices: list[str] = []
-        voice = choose_voice(self.settings, job.voice, notice=notices.append)
+        voice = self.choose_voice(job.voice, notice=notices.append)
         script = prepare(job.text, voice, self.settings, title=job.title)
         total = sum(1 for s in script.sentences if s.spoken)
         early = [{"message": n, "position": None} for n in notices]
@@ -199,24 +242,13 @@ def _warnings(warnings) -> list[dict]:
     return [{"message": w.message, "position": w.position, "text": w.text} for w in warnings]
 
 
-def preload_voice(settings: Settings) -> None:
-    """Load the default voice's model now, once per worker process, so the first job does not wait."""
-    from tts_news.engine import load_engine
-    from tts_news.voices import choose_voice
-
-    started = time.perf_counter()
-    voice = choose_voice(settings, None)
-    load_engine(voice, settings)
-    log.warning("voice %s ready in %.1f s", voice.name, time.perf_counter() - started)
-
-
 def start_embedded_worker(queue: JobQueue) -> threading.Event:
     """The worker inside `tts-news serve`: a consumer thread, the voice loaded, the sweeps started."""
     stop = threading.Event()
 
     def main() -> None:
         try:
-            preload_voice(queue.settings)
+            queue.preload()
         except Exception:
             log.exception("loading the default voice failed; jobs will report why")
         queue.recover()
@@ -232,7 +264,7 @@ def start_embedded_worker(queue: JobQueue) -> threading.Event:
 
 def cmd_worker(args, settings: Settings) -> int:
     queue = JobQueue(settings)
-    preload_voice(settings)
+    queue.preload()
     sent = queue.recover()
     stop = threading.Event()
     threading.Thread(target=queue.sweep_forever, args=(stop,), daemon=True, name="sweeper").start()
