@@ -202,3 +202,27 @@ def test_chapters_seek_and_speed_changes_the_rate(site, page):
     page.wait_for_function("t => document.getElementById('audio').currentTime >= t", arg=start - 0.01)
     page.select_option("#speed", "1.5")
     assert page.evaluate("document.getElementById('audio').playbackRate") == 1.5
+
+
+@pytest.mark.parametrize("autoscroll", [True, False])
+def test_auto_scroll_follows_the_sentence_only_while_switched_on(site, browser, autoscroll):
+    context = browser.new_context(viewport={"width": 320, "height": 480}, reduced_motion="reduce")
+    page = context.new_page()
+    try:
+        page.goto(f"{site['url']}/episodes/{site['episode']}")
+        if not autoscroll:
+            page.uncheck("#autoscroll")
+        page.evaluate("window.scrollTo(0, 0)")
+        page.evaluate("() => { const a = document.getElementById('audio'); a.play(); }")
+        last = page.locator(".cue").last
+        page.evaluate("t => { document.getElementById('audio').currentTime = t; }",
+                      float(last.get_attribute("data-start")) + 0.05)
+        page.wait_for_function("() => document.querySelector('.cue.current') === "
+                               "[...document.querySelectorAll('.cue')].pop()", timeout=10_000)
+        page.wait_for_timeout(300)
+        in_view = page.evaluate("() => { const r = [...document.querySelectorAll('.cue')].pop()"
+                                ".getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+        assert in_view is autoscroll
+        assert (page.evaluate("window.scrollY") > 0) is autoscroll
+    finally:
+        context.close()
