@@ -50,6 +50,7 @@ def test_three_articles_make_three_episodes_and_a_second_run_skips_them(settings
         for suffix in (".mp3", ".vtt", ".chapters.json"):
             assert (out / f"{stem}{suffix}").stat().st_size > 0
     assert "3 rendered, 0 skipped, 0 failed" in first.stdout
+    assert "batch [3/3] 3-sport.md" in first.stderr and "ETA 0 s" in first.stderr  # progress, in a log
     vtt = (out / "3-sport.vtt").read_text(encoding="utf-8")
     assert "قومی ٹیم نے میچ جیت لیا۔" in vtt and "**" not in vtt and "example.com" not in vtt  # Markdown read as text
     before = mtimes(out)

@@ -107,14 +107,17 @@ def _digest(*parts) -> str:
 
 
 class CharBar:
-    """Progress over the articles' characters (a fair measure of work), with an ETA."""
+    """Progress over the articles' characters (a fair measure of work), with an ETA: a live bar on a
+    terminal, and a line per finished article in a log (cron, CI), where a bar would be noise."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, articles: int = 0) -> None:
         from tqdm import tqdm
 
         self.bar = tqdm(total=total, desc="batch", unit="char", unit_scale=True, file=sys.stderr, disable=None,
                         dynamic_ncols=True)
         self.base = 0
+        self.articles, self.finished = articles, 0
+        self.started = time.monotonic()
 
     def within(self, article: Article, fraction: float) -> None:
         self.bar.update(self.base + int(len(article.text) * fraction) - self.bar.n)
@@ -122,6 +125,12 @@ class CharBar:
     def finish(self, article: Article) -> None:
         self.base += len(article.text)
         self.within(article, 0)
+        self.finished += 1
+        if self.bar.disable:
+            elapsed = time.monotonic() - self.started
+            left = elapsed / self.base * (self.bar.total - self.base) if self.base else 0.0
+            print(f"batch [{self.finished}/{self.articles}] {article.path.name}: {elapsed:.0f} s so far, "
+                  f"ETA {left:.0f} s", file=sys.stderr, flush=True)
 
     def label(self, name: str) -> None:
         self.bar.set_postfix_str(name, refresh=True)
@@ -150,7 +159,7 @@ def render_here(todo: list[Article], voice, out: Path, settings: Settings, manif
     from tts_news.episode import prepare, render
 
     engine = load_engine(voice, settings)
-    bar = CharBar(sum(len(a.text) for a in todo))
+    bar = CharBar(sum(len(a.text) for a in todo), len(todo))
     outcomes = []
     try:
         for article in todo:
@@ -200,7 +209,7 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
         manifest.record(article.stem, digest=article.digest, job_id=job.id, status="queued", published=publish)
         waiting[job.id] = article
 
-    bar = CharBar(sum(len(a.text) for a in todo))
+    bar = CharBar(sum(len(a.text) for a in todo), len(todo))
     outcomes = []
     try:
         while waiting:
