@@ -181,6 +181,7 @@ class JobQueue:
         try:
             self._render(job, me)
         except UserError as err:
+            log.warning("job %s failed: %s", job_id, err)
             self.library.fail(job_id, me, str(err))
         except Exception as err:  # a bug or a broken model: keep a readable reason, log the rest
             log.exception("job %s failed", job_id)
@@ -202,6 +203,8 @@ class JobQueue:
         early = [{"message": n, "position": None} for n in notices]
         self.library.note(job.id, me, early + _warnings(script.warnings), voice.name)
         self.library.progress(job.id, me, 0, total)
+        log.info("job %s: rendering %r, %d sentences, voice %s (attempt %d)", job.id, job.title[:60], total,
+                 voice.name, job.attempts)
 
         def progress(done: int, _total: int) -> None:
             self.library.progress(job.id, me, done, total, "speaking" if done < total else "mastering")
@@ -263,6 +266,7 @@ def start_embedded_worker(queue: JobQueue) -> threading.Event:
 
 
 def cmd_worker(args, settings: Settings) -> int:
+    logging.getLogger("tts_news").setLevel(logging.INFO)  # a worker's log says what it rendered
     queue = JobQueue(settings)
     queue.preload()
     sent = queue.recover()

@@ -16,6 +16,7 @@ def cmd_serve(args, settings: Settings) -> int:
     from tts_news.jobs import JobQueue, start_embedded_worker
     from web import create_app
 
+    logging.getLogger("tts_news").setLevel(logging.INFO)  # the log says what the worker rendered
     queue = JobQueue(settings)
     app = create_app(settings, queue=queue)
     stop = None if args.no_worker else start_embedded_worker(queue)
