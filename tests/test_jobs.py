@@ -310,7 +310,7 @@ def test_a_job_whose_worker_is_killed_completes_after_a_restart(settings, tmp_pa
     log2 = tmp_path / "worker2.log"
     proc = _start(["worker"], env, log2)
     try:
-        _wait_for_line(log2, "1 stopped jobs sent again", proc)
+        _wait_for_line(log2, "1 unfinished jobs sent again", proc)
         done = wait_for_job(queue.library, job.id, timeout=180)
         assert done.status == "done" and done.attempts == 2 and done.done == done.total
         assert queue.library.episode_path(job.id).stat().st_size == done.size
@@ -353,3 +353,39 @@ def test_a_failed_voice_download_is_not_tried_again_for_every_job(settings, file
         assert len(file_server.requested) == 1  # tried once, when the worker started
     finally:
         stop.set()
+
+
+@pytest.mark.redis
+def test_a_job_sent_while_redis_is_down_is_kept_and_sent_when_it_is_back(settings, tmp_path):
+    import redis as redis_client
+    from conftest import free_port
+
+    from web import create_app
+
+    port = free_port()
+    down = Settings.from_env(redis_url=f"redis://127.0.0.1:{port}/0")
+    client = create_app(down, queue=JobQueue(down)).test_client()
+    assert client.get("/healthz").status_code == 503
+    response = post(client, {"text": ARTICLE, "voice": "espeak-urdu"})
+    assert response.status_code == 202  # recorded: nothing the user sent is lost
+    job_id = response.get_json()["id"]
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                redis_client.Redis(port=port).ping()
+                break
+            except redis_client.ConnectionError:
+                time.sleep(0.05)
+        log = tmp_path / "worker.log"
+        worker = _start(["worker"], _env(settings, TTS_NEWS_REDIS_URL=down.redis_url), log)
+        try:
+            _wait_for_line(log, "1 unfinished jobs sent again", worker)
+            assert wait_for_job(JobQueue(down).library, job_id).status == "done"
+        finally:
+            worker.terminate()
+            worker.wait(10)
+    finally:
+        server.terminate()
+        server.wait(10)

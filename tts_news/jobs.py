@@ -81,12 +81,21 @@ class JobQueue:
             raise TooLarge(f"the article has {len(text):,} characters; the limit is "
                             f"{self.settings.max_article_chars:,}")
         job = self.library.create(text, self.check_voice(voice), title, source=source, published=published)
-        self._task(job.id)
+        self._send(job.id)
         return job
+
+    def _send(self, job_id: str) -> None:
+        """Queue a recorded job. An unreachable queue (Redis restarting) loses nothing: the record
+        stays queued and the workers' sweeps send it once the queue answers again."""
+        try:
+            self._task(job_id)
+        except Exception as err:
+            log.warning("job %s is recorded but the queue is unreachable (%s); it will be sent when it is back",
+                        job_id, err)
 
     def rerender(self, job_id: str, voice: str | None = None) -> Job:
         job = self.library.requeue(job_id, voice=self.check_voice(voice) if voice else None)
-        self._task(job.id)
+        self._send(job.id)
         return job
 
     def recover(self) -> int:
@@ -273,7 +282,7 @@ def cmd_worker(args, settings: Settings) -> int:
     stop = threading.Event()
     threading.Thread(target=queue.sweep_forever, args=(stop,), daemon=True, name="sweeper").start()
     where = settings.redis_url or str(Path(settings.data_dir) / "queue.sqlite3")
-    print(f"tts-news worker {worker_id()} ready: queue {where}, {sent} stopped jobs sent again",
+    print(f"tts-news worker {worker_id()} ready: queue {where}, {sent} unfinished jobs sent again",
           file=sys.stderr, flush=True)
     try:
         queue.consumer(args.threads).run()
