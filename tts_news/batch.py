@@ -41,10 +41,6 @@ class Article:
     def stem(self) -> str:
         return self.path.stem
 
-    @property
-    def title(self) -> str:
-        return next(line.strip() for line in self.text.splitlines() if line.strip())[:200]
-
 
 @dataclass
 class Outcome:

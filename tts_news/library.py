@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tts_news.errors import NotFound, UserError
@@ -92,9 +92,6 @@ class Job:
     @property
     def has_episode(self) -> bool:
         return self.version > 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def new_job_id() -> str:
@@ -286,6 +283,7 @@ class Library:
             os.replace(tmp, self.episode_path(job_id, suffix))
         self.finish(job_id, "import", title=title, duration=duration, chapters=chapters, warnings=warnings)
         return self.get(job_id)
+
     def fail(self, job_id: str, worker: str, message: str) -> None:
         self._update(job_id, worker, status="failed", stage="failed", error=message, finished=time.time())
 

@@ -7,8 +7,6 @@ import sys
 
 from tts_news.config import Settings
 
-log = logging.getLogger(__name__)
-
 
 def cmd_serve(args, settings: Settings) -> int:
     import waitress

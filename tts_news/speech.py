@@ -6,13 +6,10 @@ The same normalizer, voices, cache and loudness as episodes; no tags, chapters o
 from __future__ import annotations
 
 import dataclasses
-import logging
 
 from tts_news import audio
 from tts_news.config import Settings
 from tts_news.errors import UserError
-
-log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 4096  # OpenAI's limit for one speech request
 MIN_SPEED, MAX_SPEED = 0.25, 4.0

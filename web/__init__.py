@@ -7,7 +7,6 @@ model never lives here — workers own it.
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -115,7 +114,3 @@ def _security_headers(response):
                  "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
                  "script-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
     return response
-
-
-def static_root() -> Path:
-    return Path(__file__).parent / "static"
