@@ -12,7 +12,7 @@ from pathlib import Path
 from tts_news import audio
 from tts_news.config import Settings
 from tts_news.engine import Engine, load_engine
-from tts_news.episode import Episode, ProgressFn, assemble, episode_of, prepare, speak, write_files
+from tts_news.episode import Episode, ProgressFn, assemble, episode_of, prepare, segment_cache, speak, write_files
 from tts_news.synth import Segment, unsayable
 from tts_news.text.normalize import MONTHS
 from tts_news.text.script import Script
@@ -50,8 +50,9 @@ def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Se
     parts = [(prepare(opening_text(settings.show_title, day), voice, settings), None)]
     parts += [(story, short_title(story.title)) for story in stories]
     parts.append((prepare(CLOSING.format(show=settings.show_title), voice, settings), None))
-    total = sum(1 for script, _ in parts for s in script.sentences if s.spoken)
+    total = sum(len(script.spoken) for script, _ in parts)
     ring = audio.chime(engine.sample_rate)
+    cache = segment_cache(settings)
 
     segments: list[Segment] = []
     titles: dict[int, str] = {}
@@ -63,7 +64,7 @@ def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Se
             paragraph += 1
         if title:
             titles[paragraph] = title
-        for seg in speak(script, voice, engine, settings):
+        for seg in speak(script, voice, engine, cache):
             segments.append(dataclasses.replace(seg, paragraph=paragraph + seg.paragraph))
             done += 1
             if progress:
@@ -75,6 +76,7 @@ def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Se
     timeline.chapters[0] = dataclasses.replace(timeline.chapters[0], start=0.0)
     title = bulletin_title(settings.show_title, day)
     out, report = write_files(timeline, out, settings, title=title, voice=voice.name)
+    cache.prune()
     warnings = [w for script, _ in parts for w in script.warnings + unsayable(script, engine)]
     return episode_of(out, timeline, report, title=title, voice=voice.name,
                       segments=[s for s in segments if s.sentence is not None], warnings=warnings, started=started)

@@ -41,7 +41,7 @@ def cmd_synth(args, settings: Settings) -> int:
     voice = choose_voice(settings, args.voice, _download_progress(args.voice or settings.voice),
                          notice=lambda m: print(f"tts-news: {m}", file=sys.stderr))
     script = prepare(text, voice, settings, title=args.title)
-    bar = _progress_bar("speaking", len([s for s in script.sentences if s.spoken]), "sentence")
+    bar = _progress_bar("speaking", len(script.spoken), "sentence")
     episode = render(script, voice, Path(args.output), settings, use_cache=not args.no_cache,
                      progress=lambda done, total: bar.update(done - bar.n))
     bar.close()

@@ -86,17 +86,19 @@ def prepare(text: str, voice: Voice, settings: Settings, title: str | None = Non
     return build_script(text, normalizer or normalizer_for(settings), title=title, max_chars=voice.max_chars)
 
 
-def speak(script: Script, voice: Voice, engine: Engine, settings: Settings, *, use_cache: bool = True,
+def segment_cache(settings: Settings, use_cache: bool = True) -> SegmentCache | None:
+    """The sentence cache a render reads and fills; its caller prunes it once, when done."""
+    return SegmentCache(settings.cache_dir, settings.cache_mb << 20) if use_cache else None
+
+
+def speak(script: Script, voice: Voice, engine: Engine, cache: SegmentCache | None, *,
           progress: ProgressFn | None = None) -> list[Segment]:
     """Every sentence's audio, in order (from the cache where it was said before)."""
-    cache = SegmentCache(settings.cache_dir, settings.cache_mb << 20) if use_cache else None
     segments = []
     for seg in synthesize(script, voice, engine, cache):
         segments.append(seg)
         if progress:
             progress(seg.index + 1, seg.total)
-    if cache:
-        cache.prune()
     return segments
 
 
@@ -136,9 +138,12 @@ def render(script: Script, voice: Voice, out: Path, settings: Settings, *, engin
     started = time.perf_counter()
     engine = engine or load_engine(voice, settings)
     warnings = script.warnings + unsayable(script, engine)
-    segments = speak(script, voice, engine, settings, use_cache=use_cache, progress=progress)
+    cache = segment_cache(settings, use_cache)
+    segments = speak(script, voice, engine, cache, progress=progress)
     timeline = assemble(segments, settings, {p.index: p.text[:120] for p in script.paragraphs})
     out, report = write_files(timeline, out, settings, title=script.title, voice=voice.name)
+    if cache:
+        cache.prune()
     return episode_of(out, timeline, report, title=script.title, voice=voice.name, segments=segments,
                       warnings=warnings, started=started)
 

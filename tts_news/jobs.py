@@ -208,7 +208,7 @@ class JobQueue:
         notices: list[str] = []
         voice = self.choose_voice(job.voice, notice=notices.append)
         script = prepare(job.text, voice, self.settings, title=job.title)
-        total = sum(1 for s in script.sentences if s.spoken)
+        total = len(script.spoken)
         early = [{"message": n, "position": None} for n in notices]
         self.library.note(job.id, me, early + _warnings(script.warnings), voice.name)
         self.library.progress(job.id, me, 0, total)

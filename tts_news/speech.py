@@ -25,7 +25,7 @@ class Speech:
 
 def speak_text(text: str, voice_name: str | None, fmt: str, speed: float, settings: Settings) -> Speech:
     from tts_news.engine import load_engine
-    from tts_news.episode import assemble, prepare, speak
+    from tts_news.episode import assemble, prepare, segment_cache, speak
     from tts_news.synth import unsayable
     from tts_news.voices import choose_voice
 
@@ -41,7 +41,9 @@ def speak_text(text: str, voice_name: str | None, fmt: str, speed: float, settin
     voice = choose_voice(settings, voice_name, notice=notices.append)
     engine = load_engine(voice, settings)
     script = prepare(text, voice, settings, title="")
-    segments = speak(script, voice, engine, settings)
+    cache = segment_cache(settings)
+    segments = speak(script, voice, engine, cache)
+    cache.prune()
     # Plain text has no headline: every paragraph break is the same pause.
     even = dataclasses.replace(settings, title_pause_ms=settings.paragraph_pause_ms)
     timeline = assemble(segments, even, {})

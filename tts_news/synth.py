@@ -121,7 +121,7 @@ class SegmentCache:
 def synthesize(script: Script, voice: Voice, engine: Engine, cache: SegmentCache | None = None
                ) -> Iterator[Segment]:
     """Speak each sentence of the script, in order; cached sentences are not synthesized again."""
-    todo = [(p.index, s) for p in script.paragraphs for s in p.sentences if s.spoken.strip()]
+    todo = script.spoken
     for index, (paragraph, sentence) in enumerate(todo):
         text = voice_text(sentence.spoken, engine)
         key = SegmentCache.key(voice, engine.sample_rate, text) if cache else ""

@@ -49,6 +49,11 @@ class Script:
         return [s for p in self.paragraphs for s in p.sentences]
 
     @property
+    def spoken(self) -> list[tuple[int, Sentence]]:
+        """(paragraph index, sentence) for each sentence with something to say, in order."""
+        return [(p.index, s) for p in self.paragraphs for s in p.sentences if s.spoken.strip()]
+
+    @property
     def warnings(self) -> list[TextWarning]:
         return [w for s in self.sentences for w in s.warnings]
 
