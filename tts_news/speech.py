@@ -15,6 +15,29 @@ MAX_INPUT_CHARS = 4096  # OpenAI's limit for one speech request
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 
 
+class SpeechRequestError(UserError):
+    """A speech request outside what is offered; `param` names the field, as OpenAI's errors do."""
+
+    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_value",
+                 status: int = 400) -> None:
+        super().__init__(message)
+        self.param, self.code, self.status = param, code, status
+
+
+def check_request(text: str, fmt: str, speed: float) -> None:
+    """The limits of one request, checked where it arrives and again where it is spoken."""
+    if not text.strip():
+        raise SpeechRequestError("'input' is empty: there is no text to say", param="input", code="empty_input")
+    if len(text) > MAX_INPUT_CHARS:
+        raise SpeechRequestError(f"'input' has {len(text):,} characters; the limit is {MAX_INPUT_CHARS:,}",
+                                 param="input", code="string_above_max_length")
+    if fmt not in audio.FORMATS:
+        raise SpeechRequestError(f"response_format {fmt!r} is not one of {', '.join(audio.FORMATS)}",
+                                 param="response_format")
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise SpeechRequestError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}", param="speed")
+
+
 @dataclasses.dataclass
 class Speech:
     audio: bytes
@@ -29,14 +52,7 @@ def speak_text(text: str, voice_name: str | None, fmt: str, speed: float, settin
     from tts_news.synth import unsayable
     from tts_news.voices import choose_voice
 
-    if not text.strip():
-        raise UserError("input is empty: there is no text to say")
-    if len(text) > MAX_INPUT_CHARS:
-        raise UserError(f"input has {len(text):,} characters; the limit is {MAX_INPUT_CHARS:,}")
-    if fmt not in audio.FORMATS:
-        raise UserError(f"response_format {fmt!r} is not one of {', '.join(audio.FORMATS)}")
-    if not MIN_SPEED <= speed <= MAX_SPEED:
-        raise UserError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}")
+    check_request(text, fmt, speed)
     notices: list[str] = []
     voice = choose_voice(settings, voice_name, notice=notices.append)
     engine = load_engine(voice, settings)

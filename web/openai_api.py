@@ -11,9 +11,8 @@ import secrets
 
 from flask import Blueprint, Response, jsonify, request
 
-from tts_news import audio
-from tts_news.errors import UserError
-from tts_news.speech import MAX_INPUT_CHARS, MAX_SPEED, MIN_SPEED
+from tts_news.errors import UnknownVoice, UserError
+from tts_news.speech import SpeechRequestError, check_request
 from web.api import job_queue
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
@@ -23,13 +22,6 @@ MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "tts-news")
 OPENAI_VOICES = ("alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage",
                  "shimmer", "verse")
 MODELS_CREATED = 1_764_201_600  # 2025-11-27: when these model ids were first offered here
-
-
-class ApiError(UserError):
-    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_value",
-                 status: int = 400) -> None:
-        super().__init__(message)
-        self.param, self.code, self.status = param, code, status
 
 
 def openai_error(message: str, code: str | None, status: int, param: str | None = None):
@@ -64,10 +56,10 @@ def _field(data: dict, name: str, kind: type | tuple, default=None, required: bo
     value = data.get(name, default)
     if value is None:
         if required:
-            raise ApiError(f"'{name}' is required", param=name, code="missing_required_parameter")
+            raise SpeechRequestError(f"'{name}' is required", param=name, code="missing_required_parameter")
         return default
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ApiError(f"'{name}' has the wrong type", param=name, code="invalid_type")
+        raise SpeechRequestError(f"'{name}' has the wrong type", param=name, code="invalid_type")
     return value
 
 
@@ -75,48 +67,32 @@ def _field(data: dict, name: str, kind: type | tuple, default=None, required: bo
 def speech():
     data = request.get_json(silent=True) if request.is_json else None
     if not isinstance(data, dict):
-        raise ApiError("the body must be a JSON object: {\"model\", \"input\", \"voice\"}", code="invalid_json")
+        raise SpeechRequestError("the body must be a JSON object: {\"model\", \"input\", \"voice\"}",
+                                 code="invalid_json")
     model = _field(data, "model", str, required=True)
     if model not in MODELS:
-        raise ApiError(f"model {model!r} does not exist; models: {', '.join(MODELS)}", param="model",
-                       code="model_not_found")
+        raise SpeechRequestError(f"model {model!r} does not exist; models: {', '.join(MODELS)}", param="model",
+                                 code="model_not_found")
     text = _field(data, "input", str, required=True)
-    if not text.strip():
-        raise ApiError("'input' is empty: there is no text to say", param="input", code="empty_input")
-    if len(text) > MAX_INPUT_CHARS:
-        raise ApiError(f"'input' has {len(text):,} characters; the limit is {MAX_INPUT_CHARS:,}", param="input",
-                       code="string_above_max_length")
     voice = _field(data, "voice", str, required=True)
-    if isinstance(voice, str) and voice.lower() in OPENAI_VOICES:
-        voice = None  # the default voice
-    elif voice is not None:
-        voice = job_queue().check_voice(voice) if _known_voice(voice) else _unknown_voice(voice)
+    voice = None if voice.lower() in OPENAI_VOICES else _our_voice(voice)  # OpenAI's names: the default voice
     fmt = _field(data, "response_format", str, "mp3")
-    if fmt not in audio.FORMATS:
-        raise ApiError(f"response_format {fmt!r} is not one of {', '.join(audio.FORMATS)}", param="response_format")
     speed = _field(data, "speed", (int, float), 1.0)
-    if not MIN_SPEED <= speed <= MAX_SPEED:
-        raise ApiError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}", param="speed")
+    check_request(text, fmt, speed)
     if _field(data, "stream_format", str, "audio") != "audio":
-        raise ApiError("only stream_format 'audio' is offered", param="stream_format")
+        raise SpeechRequestError("only stream_format 'audio' is offered", param="stream_format")
     result = job_queue().speak(text, voice=voice, fmt=fmt, speed=float(speed))
     response = Response(result.audio, content_type=result.content_type)
     response.headers["X-TTS-News-Voice"] = result.voice
     return response
 
 
-def _known_voice(name: str) -> bool:
-    from tts_news.voices import all_voices
-
-    return name in all_voices(job_queue().settings)
-
-
-def _unknown_voice(name: str):
-    from tts_news.voices import all_voices
-
-    ours = ", ".join(sorted(all_voices(job_queue().settings)))
-    raise ApiError(f"voice {name!r} is not offered; use one of {ours} or an OpenAI voice name ({', '.join(OPENAI_VOICES)})",
-                   param="voice", code="unknown_voice")
+def _our_voice(name: str) -> str:
+    try:
+        return job_queue().check_voice(name)
+    except UnknownVoice as err:
+        raise SpeechRequestError(f"{err}; or an OpenAI voice name ({', '.join(OPENAI_VOICES)})", param="voice",
+                                 code="unknown_voice") from err
 
 
 @bp.get("/models")
