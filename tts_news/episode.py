@@ -79,10 +79,18 @@ def normalizer_for(settings: Settings) -> Normalizer:
     return Normalizer(Lexicon.load(settings.user_lexicon))
 
 
-def prepare(text: str, voice: Voice, settings: Settings, title: str | None = None,
-            normalizer: Normalizer | None = None) -> Script:
+def check_article(text: str, settings: Settings) -> None:
+    """An article a render can take: something to read, within the limit. Checked when a job is
+    submitted (so the user hears at once) and again when it is prepared."""
+    if not text.strip():
+        raise UserError("the article is empty: there is no text to read")
     if len(text) > settings.max_article_chars:
         raise TooLarge(f"the article has {len(text):,} characters; the limit is {settings.max_article_chars:,}")
+
+
+def prepare(text: str, voice: Voice, settings: Settings, title: str | None = None,
+            normalizer: Normalizer | None = None) -> Script:
+    check_article(text, settings)
     return build_script(text, normalizer or normalizer_for(settings), title=title, max_chars=voice.max_chars)
 
 

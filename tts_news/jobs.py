@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from tts_news.config import Settings
-from tts_news.errors import Busy, TooLarge, UserError, VoiceUnavailable
+from tts_news.errors import Busy, UserError, VoiceUnavailable
 from tts_news.library import Job, Library, worker_id
 
 log = logging.getLogger(__name__)
@@ -75,11 +75,9 @@ class JobQueue:
 
     def submit(self, text: str, *, title: str | None = None, voice: str | None = None, source: str = "web",
                published: bool = True) -> Job:
-        if not text.strip():
-            raise UserError("the article is empty: there is no text to read")
-        if len(text) > self.settings.max_article_chars:
-            raise TooLarge(f"the article has {len(text):,} characters; the limit is "
-                            f"{self.settings.max_article_chars:,}")
+        from tts_news.episode import check_article
+
+        check_article(text, self.settings)
         job = self.library.create(text, self.check_voice(voice), title, source=source, published=published)
         self._send(job.id)
         return job

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tts_news.errors import NotFound, UserError
+from tts_news.text.script import headline
 
 STATUSES = ("queued", "running", "done", "failed")
 # How long SQLite waits for another process's write before giving up; renders write rarely.
@@ -171,7 +172,7 @@ class Library:
     def create(self, text: str, voice: str, title: str | None = None, *, source: str = "web",
                published: bool = True, job_id: str | None = None) -> Job:
         now = time.time()
-        shown = title or next((line.strip() for line in text.splitlines() if line.strip()), "")
+        shown = title or headline(text)
         job = Job(id=job_id or new_job_id(), status="queued", voice=voice, title=shown[:300], text=text,
                   stage="queued", source=source, published=published, created=now, updated=now)
         with self._db() as db:

@@ -17,6 +17,7 @@ from tts_news.text.normalize import Normalized, Normalizer, Span, TextWarning
 # lowercase letter — not inside 8.25, U.S. or an ellipsis.
 SENTENCE_END_RE = re.compile(r"""(?:[۔؟!?]+|(?<![\dA-Z.])\.(?![\d.]))["'’”»)\]]*""")
 PHRASE_CUTS = "،؛"
+TITLE_CHARS = 200
 DEFAULT_MAX_CHARS = 400
 
 
@@ -67,6 +68,12 @@ def split_paragraphs(text: str) -> list[tuple[int, str]]:
         if stripped:
             out.append((m.start() + line.index(stripped[0]), stripped))
     return out
+
+
+def headline(text: str) -> str:
+    """An article's title when none is given: its first line."""
+    paragraphs = split_paragraphs(text)
+    return paragraphs[0][1][:TITLE_CHARS] if paragraphs else ""
 
 
 def split_sentences(paragraph: str) -> list[tuple[int, str]]:
@@ -142,7 +149,7 @@ def build_script(
     paragraphs = split_paragraphs(text)
     if not paragraphs:
         raise UserError("the article is empty: there is no text to read")
-    script = Script(title=title or paragraphs[0][1][:200])
+    script = Script(title=title or headline(text))
     for index, (p_start, p_text) in enumerate(paragraphs):
         sentences: list[Sentence] = []
         for s_start, s_text in split_sentences(p_text):
