@@ -147,7 +147,7 @@ def _publish(library, article: Article, out: Path, manifest: Manifest, episode: 
                                  chapters=episode["chapters"], warnings=[{"message": w, "position": None}
                                                                          for w in episode["warnings"]],
                                  job_id=manifest.entry(article.stem).get("job_id"))
-    manifest.record(article.stem, job_id=job.id, published=True)
+    manifest.record(article.stem, job_id=job.id, published_digest=article.digest)
 
 
 def render_here(todo: list[Article], voice, out: Path, settings: Settings, manifest: Manifest) -> list[Outcome]:
@@ -202,7 +202,7 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
         except NotFound:
             pass
         job = queue.submit(article.text, voice=voice_name, source="batch", published=publish)
-        manifest.record(article.stem, digest=article.digest, job_id=job.id, status="queued", published=publish)
+        manifest.record(article.stem, digest=article.digest, job_id=job.id, status="queued")
         waiting[job.id] = article
 
     bar = CharBar(sum(len(a.text) for a in todo), len(todo))
@@ -301,10 +301,8 @@ def cmd_batch(args, settings: Settings) -> int:
         library = Library(settings.data_dir, settings.job_lease_s)
         for a in articles:
             entry = manifest.entry(a.stem)
-            if entry.get("status") == "done" and manifest.finished(a, out) and not (
-                    entry.get("published") and entry.get("published_digest") == a.digest):
+            if manifest.finished(a, out) and entry.get("published_digest") != a.digest:
                 _publish(library, a, out, manifest, entry)
-                manifest.record(a.stem, published_digest=a.digest)
 
     good = [a for a in articles if manifest.finished(a, out)]
     bulletin_line = ""
