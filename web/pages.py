@@ -152,7 +152,7 @@ def submit():
 @bp.get("/jobs/<job_id>")
 def job(job_id: str):
     job = job_queue().library.get(job_id)
-    return render_template("job.html", job=job, episode=episode_urls(job))
+    return render_template("job.html", job=job, episode=episode_urls(job), stages=STAGES)
 
 
 @bp.post("/jobs/<job_id>/render")

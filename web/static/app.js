@@ -40,18 +40,10 @@
     });
   }
 
-  const STAGES = {
-    queued: "قطار میں انتظار",
-    preparing: "متن کی تیاری",
-    speaking: "جملے بولے جا رہے ہیں",
-    mastering: "آواز کی تکمیل",
-    done: "مکمل ہو گیا",
-    failed: "ناکام",
-  };
-
   function job() {
     const box = $(".job");
     if (!box || !["queued", "running"].includes(box.dataset.status)) return;
+    const STAGES = JSON.parse(box.dataset.stages);  // the words the page itself uses
     const bar = $("#job-progress");
     const status = $("#job-status");
     const alertBox = $("#job-alert");
