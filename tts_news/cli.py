@@ -126,14 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_service_commands(sub) -> None:
-    """Commands provided by other front ends register here (serve, worker, batch, bench)."""
-    for _name, module in (("serve", "tts_news.serve"), ("worker", "tts_news.jobs"), ("batch", "tts_news.batch"),
-                         ("bench", "tts_news.bench")):
-        try:
-            mod = __import__(module, fromlist=["add_command"])
-        except ImportError:
-            continue
-        mod.add_command(sub)
+    """Commands whose modules own them: serve, worker, batch, bench."""
+    from tts_news import batch, bench, jobs, serve
+
+    for module in (batch, serve, jobs, bench):
+        module.add_command(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,23 +41,16 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.config.from_mapping(
         SECRET_KEY=_secret_key(settings),
         MAX_CONTENT_LENGTH=settings.max_article_chars * JSON_BYTES_PER_CHAR + REQUEST_SLACK_BYTES,
-        JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
     if test_config:
         app.config.update(test_config)
     app.extensions["tts_news"] = queue or JobQueue(settings)
 
-    from web import api, media
+    from web import api, feed, media, openai_api, pages
 
-    app.register_blueprint(api.bp)
-    app.register_blueprint(media.bp)
-    for module in ("pages", "feed", "openai_api"):  # each a blueprint named for its concern
-        try:
-            mod = __import__(f"web.{module}", fromlist=["bp"])
-        except ImportError:
-            continue
-        app.register_blueprint(mod.bp)
+    for module in (api, media, pages, feed, openai_api):  # a blueprint per concern
+        app.register_blueprint(module.bp)
 
     app.register_error_handler(UserError, _user_error)
     app.register_error_handler(HTTPException, _http_error)

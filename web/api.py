@@ -21,16 +21,15 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
 
 
-def episode_urls(job: Job, external: bool = False) -> dict | None:
+def episode_urls(job: Job) -> dict | None:
     if not job.has_episode:
         return None
     v = job.version
     return {
-        "audio_url": url_for("media.audio", job_id=job.id, v=v, _external=external),
-        "page_url": url_for("pages.episode", job_id=job.id, _external=external)
-        if "pages" in current_app.blueprints else None,
-        "vtt_url": url_for("media.vtt", job_id=job.id, v=v, _external=external),
-        "chapters_url": url_for("media.chapters", job_id=job.id, v=v, _external=external),
+        "audio_url": url_for("media.audio", job_id=job.id, v=v),
+        "page_url": url_for("pages.episode", job_id=job.id),
+        "vtt_url": url_for("media.vtt", job_id=job.id, v=v),
+        "chapters_url": url_for("media.chapters", job_id=job.id, v=v),
         "duration": round(job.duration or 0.0, 3),
         "size": job.size,
         "chapters": job.chapters,
