@@ -135,9 +135,15 @@ def rerender_job(job_id: str):
 
 @bp.get("/api/voices")
 def voices():
+    default, choices = voice_choices()
+    return jsonify({"default": default, "voices": [
+        {"name": v.name, "label": v.label, "engine": v.engine, "installed": installed, "license": v.license}
+        for v, installed in choices]})
+
+
+def voice_choices():
+    """The default voice's name, and every voice with whether its weights are here."""
     from tts_news.voices import all_voices
 
     settings = job_queue().settings
-    return jsonify({"default": settings.voice, "voices": [
-        {"name": v.name, "label": v.label, "engine": v.engine, "installed": v.is_installed(settings),
-         "license": v.license} for v in all_voices(settings).values()]})
+    return settings.voice, [(v, v.is_installed(settings)) for v in all_voices(settings).values()]

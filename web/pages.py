@@ -19,7 +19,7 @@ from tts_news.audio import read_vtt
 from tts_news.config import PROJECT_ROOT
 from tts_news.errors import UnknownVoice, UserError, VoiceUnavailable
 from tts_news.library import Job
-from web.api import episode_urls, job_queue
+from web.api import episode_urls, job_queue, voice_choices
 
 bp = Blueprint("pages", __name__)
 
@@ -94,13 +94,6 @@ def error_page(message: str, code: str, status: int):
     return render_template("error.html", message=message, code=code, status=status), status
 
 
-def _voices():
-    from tts_news.voices import all_voices
-
-    settings = job_queue().settings
-    return settings.voice, [(v, v.is_installed(settings)) for v in all_voices(settings).values()]
-
-
 def _sample() -> str:
     return SAMPLE.read_text(encoding="utf-8")
 
@@ -114,7 +107,7 @@ def _created(job: Job) -> str:
 @bp.get("/")
 def home():
     text = _sample() if request.args.get("sample") == "1" else ""
-    default, voices = _voices()
+    default, voices = voice_choices()
     return render_template("home.html", form={"title": "", "text": text, "voice": default}, errors={},
                            voices=voices, limit=job_queue().settings.max_article_chars)
 
@@ -145,7 +138,7 @@ def submit():
             errors["text"] = str(err)
         else:
             return redirect(url_for("pages.job", job_id=job.id), 303)
-    default, voices = _voices()
+    default, voices = voice_choices()
     return render_template("home.html", form=form, errors=errors, voices=voices, limit=limit), 400
 
 
