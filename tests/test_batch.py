@@ -172,3 +172,10 @@ def test_with_redis_the_articles_go_to_the_workers(settings, redis_url, tmp_path
     finally:
         worker.terminate()
         worker.wait(10)
+
+
+def test_markdown_loses_its_markup_but_no_words():
+    from tts_news.episode import strip_markdown
+
+    text = "## سرخی\n\n> اقتباس **اہم** ہے\n- نکتہ [ربط کا متن](https://x.pk)\n![تصویر میں وزیراعظم](a.jpg)\n---\n"
+    assert strip_markdown(text).split() == "سرخی اقتباس اہم ہے نکتہ ربط کا متن تصویر میں وزیراعظم".split()

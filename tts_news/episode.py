@@ -168,7 +168,7 @@ def episode_of(out: Path, timeline: audio.Timeline, report: dict, *, title: str,
 
 MARKDOWN_RULES = [
     (re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images have nothing to say
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # an image's alt text is the author's words: kept
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links keep their text
     (re.compile(r"^\s{0,3}#{1,6}\s*", re.M), ""),  # headings
     (re.compile(r"^\s{0,3}>\s?", re.M), ""),  # quotes

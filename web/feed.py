@@ -67,7 +67,7 @@ def base_url(settings: Settings) -> str:
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.Element:
-    el = ET.SubElement(parent, tag, {k.replace("_", "-") if k != "type_" else "type": v for k, v in attrs.items()})
+    el = ET.SubElement(parent, tag, {"type" if k == "type_" else k: v for k, v in attrs.items()})
     if text is not None:
         el.text = text
     return el
