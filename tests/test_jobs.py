@@ -115,8 +115,8 @@ def test_jobs_render_with_progress_and_their_files_are_served(client, worker):
     seen: list = []
     jobs = [wait_for_job(worker.library, i, seen=seen) for i in ids]
     assert [j.status for j in jobs] == ["done"] * 3, [j.error for j in jobs]
-    assert any(s == "running" and 0 < done < total for s, done, total in seen) or any(
-        s == "running" for s, _, _ in seen), "progress was never visible"
+    assert any(s == "running" for s, _, _ in seen), "the running state was never visible"
+    # (sentence-by-sentence progress on a long article: test_serve_renders_five_posted_jobs_with_progress)
     body = client.get(f"/api/jobs/{ids[0]}").get_json()
     assert body["progress"]["done"] == body["progress"]["total"] > 0
     episode = body["episode"]
