@@ -17,9 +17,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tiny_models import build_fairseq_mms, build_tiny_vits  # noqa: E402
-
 from tts_news.config import PROJECT_ROOT, Settings  # noqa: E402
+from tts_news.random_voices import build_fairseq_mms, build_tiny_vits  # noqa: E402
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SEED = PROJECT_ROOT / "seeds" / "geneva-summit.ur.txt"

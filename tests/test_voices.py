@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import tarball, write_voice
 
-from tts_news.engine import CoquiEngine, EspeakEngine, load_engine
+from tts_news.engine import EspeakEngine, load_coqui_model, load_engine
 from tts_news.errors import UserError, VoiceUnavailable
 from tts_news.voices import all_voices, choose_voice, get_voice, install_voice, load_voice_file, pull_voice
 
@@ -45,7 +45,7 @@ def test_espeak_speaks_urdu_for_real(settings):
 def test_tiny_coqui_voice_speaks_longer_for_longer_text(settings, tiny_voice):
     voice = get_voice(settings, tiny_voice)
     engine = load_engine(voice, settings)
-    assert isinstance(engine, CoquiEngine) and engine is load_engine(voice, settings)  # loaded once
+    assert engine.runtime == "onnx" and engine is load_engine(voice, settings)  # loaded once
     short = engine.speak("سلام")
     long = engine.speak("جنیوا میں امریکی اور روسی صدور میں ہونے والی ملاقات کے بعد")
     assert short.dtype.name == "float32" and len(long) > 3 * len(short)
@@ -54,9 +54,9 @@ def test_tiny_coqui_voice_speaks_longer_for_longer_text(settings, tiny_voice):
 
 def test_mms_fairseq_folder_loads_through_coqui_and_speaks(settings, fairseq_mms):
     write_voice(settings.user_voices_dir, "mms-local", fairseq_mms)
-    engine = load_engine(get_voice(settings, "mms-local"), settings)
-    assert engine.sample_rate == 16000
-    assert sum(p.numel() for p in engine.model.parameters()) > 30_000_000  # the real MMS architecture
+    assert sum(p.numel() for p in load_coqui_model(fairseq_mms).parameters()) > 30_000_000  # the real MMS size
+    engine = load_engine(get_voice(settings, "mms-local"), settings)  # exported, then run by ONNX Runtime
+    assert engine.sample_rate == 16000 and engine.runtime == "onnx"
     assert len(engine.speak("سلام دنیا")) > 0
 
 
@@ -69,7 +69,7 @@ def test_voices_pull_downloads_and_installs_atomically(settings, fairseq_mms, fi
     path = pull_voice(voice, settings, progress=lambda done, total: seen.append((done, total)))
     assert voice.is_installed(settings) and "fairseq" in str(path)
     assert seen[-1][0] == seen[-1][1]
-    assert isinstance(load_engine(voice, settings), CoquiEngine)
+    assert load_engine(voice, settings).runtime == "onnx"
 
 
 def test_an_interrupted_download_never_looks_installed(settings, tiny_vits, file_server):

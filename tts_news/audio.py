@@ -1,17 +1,21 @@
-"""Segments → one episode: trimmed joins with pauses and fades, podcast loudness, MP3, ID3 tags and
-chapters, a WebVTT transcript and Podcasting 2.0 JSON chapters.
+"""Segments → one episode: trimmed joins with pauses and fades, then (through `mastering`) podcast
+loudness, and one ffmpeg pass that encodes the MP3 with its ID3v2.3 tags, cover and chapters; a
+WebVTT transcript and Podcasting 2.0 JSON chapters beside it.
 
-Joins are done on float32 numpy arrays (exact sample counts for pauses, no int16 round trips);
-ffmpeg resamples to 44.1 kHz, normalizes loudness (EBU R128 / ITU-R BS.1770, two passes) and
-encodes constant-bitrate MP3; mutagen writes ID3v2.4 with CHAP/CTOC.
+Joins are done on float32 numpy arrays (exact sample counts for pauses, no int16 round trips). The
+joined episode is kept as its pieces, never as one array: mastering reads it block by block, so a
+long bulletin costs its source audio once and a few blocks more.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import re
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from tts_news.errors import UserError
+from tts_news.mastering import BLOCK_S, OUTPUT_RATE, Master
 
-OUTPUT_RATE = 44100
 FADE_S = 0.008  # long enough that no join clicks, short enough to keep consonants crisp
 TRIM_FRAME_S = 0.010
 TRIM_THRESHOLD_DB = -40.0  # below the segment's peak: breath noise and engine padding
@@ -46,14 +50,47 @@ class Chapter:
 
 @dataclass
 class Timeline:
-    audio: np.ndarray
+    """The joined episode at the voice's rate, as its pieces: (silence samples before, audio)."""
+
+    parts: list[tuple[int, np.ndarray]]
     sample_rate: int
     cues: list[Cue] = field(default_factory=list)
     chapters: list[Chapter] = field(default_factory=list)
 
     @property
+    def samples(self) -> int:
+        return sum(gap + len(piece) for gap, piece in self.parts)
+
+    @property
     def duration(self) -> float:
-        return len(self.audio) / self.sample_rate
+        return self.samples / self.sample_rate
+
+    def blocks(self, size: int | None = None) -> Iterator[np.ndarray]:
+        """The episode's samples in consecutive float32 blocks of `size` (the last one shorter)."""
+        size = size or int(BLOCK_S * self.sample_rate)
+        block = np.zeros(size, np.float32)
+        filled = 0
+        for gap, piece in self.parts:
+            for run in (gap, piece):
+                pos, n = 0, run if isinstance(run, int) else len(run)
+                while pos < n:
+                    take = min(size - filled, n - pos)
+                    if isinstance(run, int):
+                        block[filled:filled + take] = 0.0
+                    else:
+                        block[filled:filled + take] = run[pos:pos + take]
+                    filled += take
+                    pos += take
+                    if filled == size:
+                        yield block.copy()
+                        filled = 0
+        if filled:
+            yield block[:filled].copy()
+
+    @property
+    def audio(self) -> np.ndarray:
+        """The whole episode as one array (short clips and tests; long episodes use `blocks`)."""
+        return np.concatenate([*self.blocks(), np.zeros(0, np.float32)])
 
 
 def trim_silence(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -87,13 +124,14 @@ def fade(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return out
 
 
-def assemble(segments, *, sentence_pause: float, paragraph_pause: float, title_pause: float,
+def assemble(segments: Iterable, *, sentence_pause: float, paragraph_pause: float, title_pause: float,
              chapter_titles: dict[int, str]) -> Timeline:
     """Join segments (in order) with a pause between sentences and a longer one between paragraphs;
     paragraph 0 is the title. A chapter starts at each paragraph `chapter_titles` names and runs to
     the next one. A segment without a sentence is a sound (a chime): heard, but not a transcript cue.
-    Every cue and chapter time comes from real sample counts."""
-    pieces: list[np.ndarray] = []
+    Every cue and chapter time comes from real sample counts. Segments may be a generator: only
+    their trimmed, faded audio is kept."""
+    parts: list[tuple[int, np.ndarray]] = []
     cues: list[Cue] = []
     starts: dict[int, float] = {}
     rate = None
@@ -103,30 +141,29 @@ def assemble(segments, *, sentence_pause: float, paragraph_pause: float, title_p
         rate = rate or seg.sample_rate
         if seg.sample_rate != rate:
             raise UserError("segments of one episode must share one sample rate")
+        gap = 0
         if last_paragraph is not None:
-            gap = sentence_pause
+            pause = sentence_pause
             if seg.paragraph != last_paragraph:
-                gap = title_pause if last_paragraph == 0 else paragraph_pause
-            silence = np.zeros(int(round(gap * rate)), np.float32)
-            pieces.append(silence)
-            position += len(silence)
+                pause = title_pause if last_paragraph == 0 else paragraph_pause
+            gap = int(round(pause * rate))
+            position += gap
         audio = fade(trim_silence(seg.audio, rate), rate)
         starts.setdefault(seg.paragraph, position / rate)
         if seg.sentence is not None:
             cues.append(Cue(position / rate, (position + len(audio)) / rate, seg.sentence.text, seg.paragraph))
-        pieces.append(audio)
+        parts.append((gap, audio))
         position += len(audio)
         last_paragraph = seg.paragraph
     if rate is None:
         raise UserError("there is nothing to say in this article")
-    audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-    end = len(audio) / rate
+    end = position / rate
     order = sorted(p for p in starts if p in chapter_titles)
     chapters = [
         Chapter(starts[p], starts[order[i + 1]] if i + 1 < len(order) else end, chapter_titles[p])
         for i, p in enumerate(order)
     ]
-    return Timeline(audio, rate, cues, chapters)
+    return Timeline(parts, rate, cues, chapters)
 
 
 CHIME_NOTES_HZ = (659.25, 987.77)  # E5 then B5: a rising fifth, bright but soft
@@ -146,106 +183,141 @@ def chime(sample_rate: int) -> np.ndarray:
 
 
 # -- loudness and encoding -----------------------------------------------------------------------
-TRUE_PEAK_OVERSAMPLE = 4  # BS.1770 estimates true peak at 4x oversampling
-LIMITER_LOOKAHEAD_S = 0.003  # the gain is already down when a peak arrives: no overshoot, no click
-LIMITER_RELEASE_S = 0.050
-ID3_VERSION = 3
+LOUDNESS_TOLERANCE = 0.5  # LU; delivered further off than this (the prediction failed) is encoded again
+MAX_DELIVERY_PASSES = 3
+WRITE_AHEAD_BLOCKS = 3  # mastered blocks waiting for the encoder: enough to keep both cores busy
+# LAME's quantizer takes about 0.4 LU from what it is given, at any bitrate and quality (measured
+# with ffmpeg's ebur128 on espeak and MMS-size episodes, 96 and 128 kbps): the MP3 aims that much higher.
+MP3_LOUDNESS_LOSS_LU = 0.4
+ENCODE_TIMEOUT_S = 3600
 
 
-def to_output_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """High-quality resampling (libsoxr) to 44.1 kHz from 16 kHz MMS or 22.05 kHz espeak."""
-    import soxr
-
-    if sample_rate == OUTPUT_RATE:
-        return audio.astype(np.float32, copy=False)
-    return soxr.resample(audio.astype(np.float32), sample_rate, OUTPUT_RATE, quality="HQ").astype(np.float32)
-
-
-def true_peak_envelope(audio: np.ndarray) -> np.ndarray:
-    """Per-sample true peak: the largest magnitude of the 4x oversampled signal around each sample."""
-    import soxr
-
-    n = len(audio)
-    over = np.abs(soxr.resample(audio.astype(np.float32), OUTPUT_RATE, OUTPUT_RATE * TRUE_PEAK_OVERSAMPLE,
-                                quality="HQ"))
-    over = np.pad(over, (0, max(0, n * TRUE_PEAK_OVERSAMPLE - len(over))))[: n * TRUE_PEAK_OVERSAMPLE]
-    return np.maximum(over.reshape(n, TRUE_PEAK_OVERSAMPLE).max(axis=1), np.abs(audio))
-
-
-def limiter_gain(peaks: np.ndarray, ceiling_db: float) -> np.ndarray:
-    """A look-ahead limiter's gain curve for a signal with these true peaks: the gain is already
-    down when a peak arrives and recovers smoothly, never above what keeps peaks under the ceiling."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
-    need = np.minimum(1.0, 10 ** (ceiling_db / 20) / np.maximum(peaks, 1e-12)).astype(np.float32)
-    if need.min() >= 1.0:
-        return need
-    look = max(1, int(LIMITER_LOOKAHEAD_S * OUTPUT_RATE))
-    held = minimum_filter1d(need, size=2 * look + 1)
-    held = minimum_filter1d(held, size=int(LIMITER_RELEASE_S * OUTPUT_RATE))
-    return np.minimum(uniform_filter1d(held, size=look + 1), need)
-
-
-def limit_true_peak(audio: np.ndarray, ceiling_db: float) -> np.ndarray:
-    return (audio * limiter_gain(true_peak_envelope(audio), ceiling_db)).astype(np.float32)
-
-
-def normalize_loudness(audio: np.ndarray, lufs: float, true_peak: float) -> tuple[np.ndarray, float]:
-    """Gain to `lufs` integrated (ITU-R BS.1770-4, pyloudnorm) with true peaks limited to
-    `true_peak` dBTP; a second round makes up the little loudness the limiter took. True peaks scale
-    with gain, so they are found once (4x oversampling) and the limiter works from them."""
-    import pyloudnorm
-
-    meter = pyloudnorm.Meter(OUTPUT_RATE)
-    peaks = true_peak_envelope(audio)
-    gain = np.float32(1.0)
-    out = audio
-    # BS.1770 gates in 400 ms blocks; a shorter clip is measured with silence after it (gated out).
-    min_len = int(0.5 * OUTPUT_RATE)
-    for _ in range(2):
-        measured = meter.integrated_loudness(np.pad(out, (0, max(0, min_len - len(out)))).astype(np.float64))
-        if not np.isfinite(measured):
-            break  # silence: nothing to normalize
-        gain *= np.float32(10 ** ((lufs - measured) / 20))
-        out = (audio * gain * limiter_gain(peaks * gain, true_peak)).astype(np.float32)
-    return out, float(gain)
-
-
-MAX_ENCODER_DRIFT = 3.0  # LU; a larger difference is a clip too short to gate, not encoder drift
-LOUDNESS_TOLERANCE = 0.5  # LU; the encoder's low-pass can cost a few tenths, made up in a second encode
-
-
-def ffmpeg_from_float(audio: np.ndarray, output_args: list[str], timeout: float = 3600) -> bytes:
-    """Feed 44.1 kHz mono float32 samples to ffmpeg; returns what it writes to standard output."""
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "f32le", "-ar", str(OUTPUT_RATE),
-           "-ac", "1", "-i", "pipe:0", *output_args]
+def _ffmpeg(blocks: Iterable[np.ndarray], input_args: list[str], output_args: list[str], *,
+            capture: bool = False, timeout: float = ENCODE_TIMEOUT_S) -> bytes:
+    """Stream 44.1 kHz mono float32 blocks into ffmpeg (more inputs after it); returns its standard
+    output when `capture`. A writer thread feeds the pipe from a short queue, so ffmpeg encodes on
+    one core while the next blocks are mastered on the other."""
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-thread_queue_size", "4096",
+           "-f", "f32le", "-ar", str(OUTPUT_RATE),
+           "-ac", "1", "-i", "pipe:0", *input_args, *output_args]
     try:
-        done = subprocess.run(cmd, input=audio.astype("<f4").tobytes(), capture_output=True, timeout=timeout)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
     except FileNotFoundError as err:
         raise UserError("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
-    if done.returncode != 0:
-        raise UserError("ffmpeg failed: " + done.stderr.decode(errors="replace").strip()[-300:])
-    return done.stdout
+    out: list[bytes] = []
+    err: list[bytes] = []
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=WRITE_AHEAD_BLOCKS)
+
+    def write() -> None:
+        broken = False
+        while (data := pending.get()) is not None:
+            if not broken:
+                try:
+                    proc.stdin.write(data)
+                except (BrokenPipeError, ValueError):
+                    broken = True  # ffmpeg stopped early: its exit status and message say why
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    threads = [threading.Thread(target=write, daemon=True),
+               threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)]
+    if capture:
+        threads.append(threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True))
+    for thread in threads:
+        thread.start()
+    try:
+        for block in blocks:
+            pending.put(np.ascontiguousarray(block, "<f4").tobytes())
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        pending.put(None)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        proc.kill()
+        raise UserError(f"ffmpeg took longer than {timeout:.0f} s") from expired
+    for thread in threads:
+        thread.join()
+    if proc.returncode != 0:
+        raise UserError("ffmpeg failed: " + b"".join(err).decode(errors="replace").strip()[-300:])
+    return b"".join(out)
 
 
-def _encode(audio: np.ndarray, out: Path, bitrate: str) -> None:
-    ffmpeg_from_float(audio, ["-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(OUTPUT_RATE), "-ac", "1",
-                              "-f", "mp3", "-y", str(out)])
+def master(timeline: Timeline, *, lufs: float, true_peak: float) -> Master:
+    return Master(timeline.blocks, timeline.sample_rate, lufs=lufs, true_peak=true_peak)
 
 
-def encode_mp3(timeline: Timeline, out: Path, *, lufs: float, true_peak: float, bitrate: str) -> dict:
-    """Resample to 44.1 kHz, normalize loudness over the whole episode, encode CBR mono MP3, and check
-    the MP3 itself with ffmpeg's ebur128 (what podcast platforms measure)."""
-    audio = to_output_rate(timeline.audio, timeline.sample_rate)
-    audio, _ = normalize_loudness(audio, lufs, true_peak)
-    _encode(audio, out, bitrate)
-    measured = measure_loudness(out)
-    off = lufs - measured["integrated_lufs"]
-    if np.isfinite(off) and LOUDNESS_TOLERANCE < abs(off) < MAX_ENCODER_DRIFT:
-        audio = limit_true_peak(audio * np.float32(10 ** (off / 20)), true_peak)
-        _encode(audio, out, bitrate)
-        measured = measure_loudness(out)
-    return measured
+def deliver(timeline: Timeline, encode, *, lufs: float, true_peak: float) -> Master:
+    """Master the timeline and hand the blocks to `encode(blocks)`; when what was delivered missed
+    the target by more than the tolerance (the limiter's prediction failed), correct the gain and
+    encode again."""
+    mastered = master(timeline, lufs=lufs, true_peak=true_peak)
+    for _ in range(MAX_DELIVERY_PASSES):
+        encode(mastered.blocks())
+        if not np.isfinite(mastered.loudness) or abs(lufs - mastered.loudness) <= LOUDNESS_TOLERANCE:
+            break
+        mastered.correct()
+    return mastered
+
+
+def ffmetadata(tags: Tags, chapters: list[Chapter]) -> str:
+    """ffmpeg's metadata file: the episode's tags and one chapter per paragraph."""
+    def esc(value: str) -> str:
+        return re.sub(r"([=;#\\\n])", r"\\\1", value)
+
+    lines = [";FFMETADATA1"]
+    for key, value in (("title", tags.title), ("artist", tags.artist), ("album", tags.album),
+                       ("publisher", tags.publisher), ("date", (tags.day or date.today()).isoformat()),
+                       ("language", "urd"), ("comment", tags.comment)):
+        if value:
+            lines.append(f"{key}={esc(value)}")
+    for ch in chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={int(round(ch.start * 1000))}",
+                  f"END={int(round(ch.end * 1000))}", f"title={esc(ch.title)}"]
+    return "\n".join(lines) + "\n"
+
+
+def encode_mp3(timeline: Timeline, out: Path, *, lufs: float, true_peak: float, bitrate: str, tags: Tags) -> dict:
+    """Master the episode and encode it in one ffmpeg pass: CBR mono MP3 with ID3v2.3 tags (title,
+    artist, show, publisher, date, language urd, comment), the cover and one CHAP per chapter in
+    time order under an ordered top-level CTOC. ID3v2.3, not 2.4: ffmpeg 5 — and players built on
+    it — stop reading chapters from a v2.4 tag that also holds a picture."""
+    meta = out.with_name(f".{out.name}.ffmeta")
+    meta.write_text(ffmetadata(tags, timeline.chapters), encoding="utf-8")
+    inputs = ["-i", str(meta)]
+    maps = ["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
+    if tags.cover and tags.cover.is_file():
+        inputs += ["-i", str(tags.cover)]
+        maps += ["-map", "2:v", "-c:v", "copy", "-disposition:v", "attached_pic",
+                 "-metadata:s:v", "title=cover", "-metadata:s:v", "comment=Cover (front)"]
+    args = [*maps, "-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(OUTPUT_RATE), "-ac", "1",
+            "-id3v2_version", "3", "-write_id3v1", "0", "-f", "mp3", "-y", str(out)]
+    try:
+        mastered = deliver(timeline, lambda blocks: _ffmpeg(blocks, inputs, args), lufs=lufs + MP3_LOUDNESS_LOSS_LU,
+                           true_peak=true_peak)
+    finally:
+        meta.unlink(missing_ok=True)
+    check_mp3(out, mastered.samples / OUTPUT_RATE)
+    return {"integrated_lufs": round(mastered.loudness - MP3_LOUDNESS_LOSS_LU, 2),
+            "true_peak_dbtp": round(mastered.true_peak, 2)}
+
+
+def check_mp3(path: Path, seconds: float) -> None:
+    """A cheap check of what the encoder wrote: a readable MP3 of the expected length."""
+    from mutagen import MutagenError
+    from mutagen.mp3 import MP3
+
+    try:
+        length = MP3(path).info.length
+    except MutagenError as err:
+        raise UserError(f"the encoder wrote an unreadable MP3: {err}") from err
+    if abs(length - seconds) > 0.1 + 0.001 * seconds:
+        raise UserError(f"the encoder wrote {length:.2f} s of audio instead of {seconds:.2f} s")
 
 
 # The formats the OpenAI speech API names, as ffmpeg makes them; pcm is raw 24 kHz s16le like OpenAI's.
@@ -272,11 +344,12 @@ def atempo_chain(speed: float) -> str:
     return ",".join(f"atempo={s:.6f}" for s in stages)
 
 
-def encode_bytes(audio: np.ndarray, fmt: str, speed: float = 1.0) -> tuple[bytes, str]:
-    """44.1 kHz float audio → (file bytes, content type) in one of FORMATS, tempo changed by `speed`."""
+def encode_bytes(blocks: Iterable[np.ndarray], fmt: str, speed: float = 1.0) -> tuple[bytes, str]:
+    """44.1 kHz float blocks → (file bytes, content type) in one of FORMATS, tempo changed by `speed`."""
     args, content_type, rate = FORMATS[fmt]
     tempo = ["-af", atempo_chain(speed)] if abs(speed - 1.0) > 1e-6 else []
-    data = ffmpeg_from_float(audio, [*tempo, "-ar", str(rate or OUTPUT_RATE), "-ac", "1", *args, "pipe:1"], 600)
+    data = _ffmpeg(blocks, [], [*tempo, "-ar", str(rate or OUTPUT_RATE), "-ac", "1", *args, "pipe:1"],
+                   capture=True, timeout=600)
     return data, content_type
 
 
@@ -287,6 +360,8 @@ def measure_loudness(path: Path) -> dict:
         capture_output=True, timeout=600,
     )
     text = done.stderr.decode(errors="replace")
+    if done.returncode != 0 or "Summary:" not in text:
+        raise UserError(f"ffmpeg could not measure {path.name}: {text.strip()[-300:]}")
     summary = text[text.rfind("Summary:"):]
     integrated = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))
     peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
@@ -303,69 +378,6 @@ class Tags:
     comment: str = ""
     day: date | None = None
     cover: Path | None = None
-
-
-def write_id3(path: Path, tags: Tags, chapters: list[Chapter]) -> None:
-    """ID3 tags: title, artist, show, publisher, date, language urd, comment, cover, and one CHAP per
-    paragraph under a top-level ordered CTOC, so podcast apps and screen-reader users can jump.
-
-    Written as ID3v2.3 (the chapter addendum covers 2.3 and 2.4): ffmpeg 5 — and players built on
-    it — stops reading chapters from a v2.4 tag that also holds a picture, and v2.3 is what podcast
-    apps read most reliably."""
-    from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TDRC, TIT2, TLAN, TPE1, TPUB, CTOCFlags
-
-    id3 = ID3()
-    id3.add(TIT2(encoding=3, text=tags.title))
-    id3.add(TPE1(encoding=3, text=tags.artist))
-    id3.add(TALB(encoding=3, text=tags.album))
-    if tags.publisher:
-        id3.add(TPUB(encoding=3, text=tags.publisher))
-    id3.add(TDRC(encoding=3, text=(tags.day or date.today()).isoformat()))
-    id3.add(TLAN(encoding=3, text="urd"))
-    if tags.comment:
-        id3.add(COMM(encoding=3, lang="urd", desc="", text=tags.comment))
-    if tags.cover and tags.cover.is_file():
-        mime = "image/png" if tags.cover.suffix.lower() == ".png" else "image/jpeg"
-        id3.add(APIC(encoding=3, mime=mime, type=3, desc="cover", data=tags.cover.read_bytes()))
-    ids = [f"chp{i}" for i in range(len(chapters))]
-    for cid, ch in zip(ids, chapters):
-        id3.add(CHAP(element_id=cid, start_time=int(ch.start * 1000), end_time=int(ch.end * 1000),
-                     sub_frames=[TIT2(encoding=3, text=ch.title)]))
-    if ids:
-        id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
-                     sub_frames=[TIT2(encoding=3, text=tags.title)]))
-    id3.save(str(path), v2_version=ID3_VERSION)
-    order_chapter_frames(path)
-
-
-def order_chapter_frames(path: Path) -> None:
-    """Put the CHAP frames in time order inside the tag. mutagen writes frames smallest first, and
-    players that list chapters in frame order (ffmpeg and what is built on it) would show them
-    shuffled. The tag keeps its size: only the order of its frames changes (ID3v2.3 frame sizes
-    are plain 32-bit, and mutagen writes no unsynchronisation)."""
-    with open(path, "r+b") as f:
-        header = f.read(10)
-        if header[:3] != b"ID3" or header[3] != 3 or header[5] & 0x80:
-            return
-        size = int.from_bytes(bytes(b & 0x7F for b in header[6:10]), "big")  # syncsafe
-        body = f.read(size)
-        frames, pos = [], 0
-        while pos + 10 <= len(body) and body[pos:pos + 4].strip(b"\0"):
-            length = int.from_bytes(body[pos + 4:pos + 8], "big")
-            frames.append(body[pos:pos + 10 + length])
-            pos += 10 + length
-        chaps = [fr for fr in frames if fr[:4] == b"CHAP"]
-        if len(chaps) < 2:
-            return
-
-        def start_ms(frame: bytes) -> int:
-            end_of_id = frame.index(b"\0", 10)
-            return int.from_bytes(frame[end_of_id + 1:end_of_id + 5], "big")
-
-        ordered = iter(sorted(chaps, key=start_ms))
-        rebuilt = b"".join(next(ordered) if fr[:4] == b"CHAP" else fr for fr in frames) + body[pos:]
-        f.seek(10)
-        f.write(rebuilt)
 
 
 def _vtt_time(seconds: float) -> str:

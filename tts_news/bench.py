@@ -1,14 +1,24 @@
 """`tts-news bench`: stage timings and real-time factors, printed as figures (never asserted in tests).
 
-Last line is JSON with `rtf`, `overhead_ratio`, `rerender_speedup` (and the normalizer's figures).
+The last line is JSON: `rtf` (whole pipeline), `synth_rtf` (the render's own synthesis), for a
+neural voice `synth_rtf_torch` and `synth_rtf_onnx` (the same sentences through plain Coqui and
+through ONNX Runtime, same run), `overhead_ratio` (time not spent synthesizing ÷ time synthesizing,
+each timed), `rerender_speedup` (after editing one paragraph), `peak_rss_mb` (of the process that
+renders: a fresh one, so nothing the benchmark itself loaded counts), `loudness_lufs` and
+`true_peak_dbtp` (ffmpeg's ebur128 on the MP3), and the normalizer's figures. `--voice mms-size`
+builds a random-weight voice of the real MMS size in a temporary folder when none is installed.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import resource
+import shutil
 import statistics
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from tts_news.config import PROJECT_ROOT, Settings
@@ -45,8 +55,13 @@ def bench_normalizer(corpus: Path | None, repeats: int = 20) -> dict:
     return result
 
 
-def bench_render(settings: Settings, voice_name: str) -> dict:
-    """First render of the seed article, then a re-render after editing one paragraph."""
+EDIT = ("حالیہ برسوں", "گزشتہ کئی برسوں")  # one paragraph of the seed, edited for the re-render
+MMS_SIZE = "mms-size"
+
+
+def _render_twice(settings: Settings, voice_name: str, folder: str) -> dict:
+    """In a fresh process: load the voice, render the seed on a cold cache, then again after
+    editing one paragraph. Returns the timings and this process's peak memory."""
     from tts_news.engine import load_engine
     from tts_news.episode import prepare, render
     from tts_news.voices import get_voice
@@ -56,28 +71,93 @@ def bench_render(settings: Settings, voice_name: str) -> dict:
     t = time.perf_counter()
     engine = load_engine(voice, settings)
     load_s = time.perf_counter() - t
-    with tempfile.TemporaryDirectory() as tmp:
-        settings.data_dir = Path(tmp) / "data"  # a cold cache
-        t = time.perf_counter()
-        script = prepare(text, voice, settings)
-        prepare_s = time.perf_counter() - t
-        first = render(script, voice, Path(tmp) / "first.mp3", settings, engine=engine)
-        edited = text.replace("حالیہ برسوں", "گزشتہ کئی برسوں", 1)
-        second = render(prepare(edited, voice, settings), voice, Path(tmp) / "second.mp3", settings, engine=engine)
+    shutil.rmtree(settings.cache_dir, ignore_errors=True)
+    t = time.perf_counter()
+    script = prepare(text, voice, settings)
+    prepare_s = time.perf_counter() - t
+    first = render(script, voice, Path(folder) / "first.mp3", settings, engine=engine)
+    second = render(prepare(text.replace(*EDIT, 1), voice, settings), voice, Path(folder) / "second.mp3",
+                    settings, engine=engine)
     return {
-        "voice": voice.name,
+        "runtime": engine.runtime or voice.engine,
         "model_load_s": round(load_s, 2),
         "prepare_s": round(prepare_s, 3),
         "first_render_s": round(first.seconds, 2),
+        "synthesis_s": round(first.synthesis_seconds, 2),
         "rerender_s": round(second.seconds, 2),
         "rerender_new_sentences": second.sentences - second.cached,
         "audio_s": round(first.duration, 1),
-        # whole-pipeline real-time factor: seconds of work per second of audio
         "rtf": round(first.seconds / first.duration, 4),
-        # share of a render that is not synthesis: a fully cached render is all overhead
-        "overhead_ratio": round(second.seconds / first.seconds, 3),
+        "synth_rtf": round(first.synthesis_seconds / first.duration, 4),
+        "overhead_ratio": round((first.seconds - first.synthesis_seconds) / max(first.synthesis_seconds, 1e-9), 4),
         "rerender_speedup": round(first.seconds / second.seconds, 2),
+        "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory since it started its program. (getrusage's maxrss would
+    also count the parent's memory at the fork that started it: it survives exec.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def synthesis_rtfs(settings: Settings, voice) -> dict:
+    """The seed's sentences through plain Coqui (torch) and through ONNX Runtime: seconds of work per
+    second of audio, same sentences, same run."""
+    from tts_news import vits_onnx
+    from tts_news.engine import CoquiEngine, OnnxEngine, model_files
+    from tts_news.episode import prepare
+    from tts_news.synth import voice_text
+
+    model_dir = voice.model_dir(settings)
+    files, _ = model_files(model_dir)
+    t = time.perf_counter()
+    folder = vits_onnx.ensure_export(model_dir, files, settings.exports_dir)
+    export_s = time.perf_counter() - t
+    engines = {"onnx": OnnxEngine(folder), "torch": CoquiEngine(model_dir)}
+    texts = [voice_text(s.spoken, engines["onnx"]) for _, s in prepare(SEED.read_text(encoding="utf-8"), voice,
+                                                                         settings).spoken]
+    figures = {"onnx_export_s": round(export_s, 2)}
+    for name, engine in engines.items():
+        work = audio = 0.0
+        for text in texts:
+            t = time.perf_counter()
+            samples = engine.speak(text)
+            work += time.perf_counter() - t
+            audio += len(samples) / engine.sample_rate
+        figures[f"synth_rtf_{name}"] = round(work / audio, 4)
+    figures["onnx_vs_torch"] = round(figures["synth_rtf_onnx"] / figures["synth_rtf_torch"], 3)
+    return figures
+
+
+def bench_render(settings: Settings, voice_name: str) -> dict:
+    from tts_news import audio
+    from tts_news.random_voices import build_fairseq_mms, mms_size_voice_file
+    from tts_news.voices import all_voices, get_voice
+
+    installed = all_voices(settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        # A data dir of its own: a cold sentence cache and a fresh export, the voice's weights where they are.
+        model_dir = installed[voice_name].model_dir(settings) if voice_name in installed else None
+        settings.data_dir = Path(tmp) / "data"
+        if voice_name == MMS_SIZE and voice_name not in installed:
+            model_dir = build_fairseq_mms(Path(tmp) / "tts_models--urd-script_arabic--fairseq--vits")
+        if model_dir is not None:
+            mms_size_voice_file(settings.user_voices_dir, model_dir, name=voice_name,
+                                based_on=installed.get(voice_name))
+        voice = get_voice(settings, voice_name)
+        figures = {"voice": voice.name}
+        if voice.engine == "coqui":
+            figures |= synthesis_rtfs(settings, voice)
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            figures |= pool.submit(_render_twice, settings, voice_name, tmp).result()
+        loud = audio.measure_loudness(Path(tmp) / "first.mp3")
+        figures |= {"loudness_lufs": loud["integrated_lufs"], "true_peak_dbtp": loud["true_peak_dbtp"]}
+    return figures
 
 
 def run(args, settings: Settings) -> int:

@@ -12,7 +12,17 @@ from pathlib import Path
 from tts_news import audio
 from tts_news.config import Settings
 from tts_news.engine import Engine, load_engine
-from tts_news.episode import Episode, ProgressFn, assemble, episode_of, prepare, segment_cache, speak, write_files
+from tts_news.episode import (
+    Episode,
+    ProgressFn,
+    Tally,
+    assemble,
+    episode_of,
+    prepare,
+    segment_cache,
+    speak,
+    write_files,
+)
 from tts_news.synth import Segment, unsayable
 from tts_news.text.normalize import MONTHS
 from tts_news.text.script import Script
@@ -54,29 +64,31 @@ def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Se
     ring = audio.chime(engine.sample_rate)
     cache = segment_cache(settings)
 
-    segments: list[Segment] = []
+    tally = Tally()
     titles: dict[int, str] = {}
-    paragraph = 0  # paragraphs numbered through the whole programme
-    done = 0
-    for n, (script, title) in enumerate(parts):
-        if 0 < n < len(parts) - 1:  # a chime before each story
-            segments.append(Segment(paragraph, -1, total, None, ring, engine.sample_rate, True))
-            paragraph += 1
-        if title:
-            titles[paragraph] = title
-        for seg in speak(script, voice, engine, cache):
-            segments.append(dataclasses.replace(seg, paragraph=paragraph + seg.paragraph))
-            done += 1
-            if progress:
-                progress(done, total)
-        paragraph += len(script.paragraphs)
 
-    timeline = assemble(segments, settings, titles)
+    def programme():
+        paragraph = 0  # paragraphs numbered through the whole programme
+        done = 0
+        for n, (script, title) in enumerate(parts):
+            if 0 < n < len(parts) - 1:  # a chime before each story
+                yield Segment(paragraph, -1, total, None, ring, engine.sample_rate, True)
+                paragraph += 1
+            if title:
+                titles[paragraph] = title
+            for seg in speak(script, voice, engine, cache, tally=tally):
+                yield dataclasses.replace(seg, paragraph=paragraph + seg.paragraph)
+                done += 1
+                if progress:
+                    progress(done, total)
+            paragraph += len(script.paragraphs)
+
+    timeline = assemble(programme(), settings, titles)  # titles fill in as the programme is spoken
     # One chapter per story: the first takes in the opening, the last the closing line.
     timeline.chapters[0] = dataclasses.replace(timeline.chapters[0], start=0.0)
     title = bulletin_title(settings.show_title, day)
     out, report = write_files(timeline, out, settings, title=title, voice=voice.name)
     cache.prune()
     warnings = [w for script, _ in parts for w in script.warnings + unsayable(script, engine)]
-    return episode_of(out, timeline, report, title=title, voice=voice.name,
-                      segments=[s for s in segments if s.sentence is not None], warnings=warnings, started=started)
+    return episode_of(out, timeline, report, title=title, voice=voice.name, tally=tally, warnings=warnings,
+                      started=started)

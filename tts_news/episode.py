@@ -10,7 +10,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +41,8 @@ class Episode:
     sentences: int
     cached: int
     warnings: list[TextWarning] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole render
+    synthesis_seconds: float = 0.0  # of which the voice spent speaking
 
     def summary(self) -> str:
         return (f"{self.mp3}: {self.duration:.1f} s, {self.loudness_lufs:.1f} LUFS, "
@@ -99,18 +100,33 @@ def segment_cache(settings: Settings, use_cache: bool = True) -> SegmentCache | 
     return SegmentCache(settings.cache_dir, settings.cache_mb << 20) if use_cache else None
 
 
+@dataclass
+class Tally:
+    """What a render's sentences cost: counted as they pass, so their audio need not be kept."""
+
+    sentences: int = 0
+    cached: int = 0
+    synthesis_seconds: float = 0.0
+
+    def add(self, seg: Segment) -> None:
+        if seg.sentence is not None:
+            self.sentences += 1
+            self.cached += seg.cached
+        self.synthesis_seconds += seg.seconds
+
+
 def speak(script: Script, voice: Voice, engine: Engine, cache: SegmentCache | None, *,
-          progress: ProgressFn | None = None) -> list[Segment]:
-    """Every sentence's audio, in order (from the cache where it was said before)."""
-    segments = []
+          progress: ProgressFn | None = None, tally: Tally | None = None) -> Iterator[Segment]:
+    """Every sentence's audio, in order (from the cache where it was said before), as it is ready."""
     for seg in synthesize(script, voice, engine, cache):
-        segments.append(seg)
+        if tally is not None:
+            tally.add(seg)
         if progress:
             progress(seg.index + 1, seg.total)
-    return segments
+        yield seg
 
 
-def assemble(segments: list[Segment], settings: Settings, chapter_titles: dict[int, str]) -> audio.Timeline:
+def assemble(segments: Iterable[Segment], settings: Settings, chapter_titles: dict[int, str]) -> audio.Timeline:
     return audio.assemble(
         segments,
         sentence_pause=settings.sentence_pause_ms / 1000,
@@ -126,14 +142,14 @@ def write_files(timeline: audio.Timeline, out: Path, settings: Settings, *, titl
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.part.mp3")
     try:
-        report = audio.encode_mp3(timeline, tmp, lufs=settings.loudness_lufs, true_peak=settings.true_peak_db,
-                                  bitrate=settings.bitrate)
         tags = audio.Tags(title=title, artist=settings.show_author, album=settings.show_title,
                           publisher=settings.show_author, comment=f"voice: {voice}", cover=settings.cover)
-        audio.write_id3(tmp, tags, timeline.chapters)
+        report = audio.encode_mp3(timeline, tmp, lufs=settings.loudness_lufs, true_peak=settings.true_peak_db,
+                                  bitrate=settings.bitrate, tags=tags)
         audio.write_text_atomic(out.with_suffix(".vtt"), audio.vtt_text(timeline.cues))
         audio.write_text_atomic(out.with_name(out.stem + ".chapters.json"),
                                 json.dumps(audio.chapters_json(timeline.chapters), ensure_ascii=False, indent=1))
+        os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -147,22 +163,24 @@ def render(script: Script, voice: Voice, out: Path, settings: Settings, *, engin
     engine = engine or load_engine(voice, settings)
     warnings = script.warnings + unsayable(script, engine)
     cache = segment_cache(settings, use_cache)
-    segments = speak(script, voice, engine, cache, progress=progress)
-    timeline = assemble(segments, settings, {p.index: p.text[:120] for p in script.paragraphs})
+    tally = Tally()
+    timeline = assemble(speak(script, voice, engine, cache, progress=progress, tally=tally), settings,
+                        {p.index: p.text[:120] for p in script.paragraphs})
     out, report = write_files(timeline, out, settings, title=script.title, voice=voice.name)
     if cache:
         cache.prune()
-    return episode_of(out, timeline, report, title=script.title, voice=voice.name, segments=segments,
+    return episode_of(out, timeline, report, title=script.title, voice=voice.name, tally=tally,
                       warnings=warnings, started=started)
 
 
 def episode_of(out: Path, timeline: audio.Timeline, report: dict, *, title: str, voice: str,
-               segments: list[Segment], warnings: list[TextWarning], started: float) -> Episode:
+               tally: Tally, warnings: list[TextWarning], started: float) -> Episode:
     return Episode(
         mp3=out, vtt=out.with_suffix(".vtt"), chapters_json=out.with_name(out.stem + ".chapters.json"), title=title,
         voice=voice, duration=timeline.duration, loudness_lufs=report["integrated_lufs"],
-        true_peak_dbtp=report["true_peak_dbtp"], chapters=len(timeline.chapters), sentences=len(segments),
-        cached=sum(s.cached for s in segments), warnings=warnings, seconds=time.perf_counter() - started,
+        true_peak_dbtp=report["true_peak_dbtp"], chapters=len(timeline.chapters), sentences=tally.sentences,
+        cached=tally.cached, warnings=warnings, seconds=time.perf_counter() - started,
+        synthesis_seconds=tally.synthesis_seconds,
     )
 
 

@@ -58,13 +58,16 @@ def speak_text(text: str, voice_name: str | None, fmt: str, speed: float, settin
     engine = load_engine(voice, settings)
     script = prepare(text, voice, settings, title="")
     cache = segment_cache(settings)
-    segments = speak(script, voice, engine, cache)
-    cache.prune()
     # Plain text has no headline: every paragraph break is the same pause.
     even = dataclasses.replace(settings, title_pause_ms=settings.paragraph_pause_ms)
-    timeline = assemble(segments, even, {})
-    samples = audio.to_output_rate(timeline.audio, timeline.sample_rate)
-    samples, _ = audio.normalize_loudness(samples, settings.loudness_lufs, settings.true_peak_db)
-    data, content_type = audio.encode_bytes(samples, fmt, speed)
+    timeline = assemble(speak(script, voice, engine, cache), even, {})
+    cache.prune()
+    encoded: dict[str, tuple[bytes, str]] = {}
+
+    def encode(blocks) -> None:
+        encoded["audio"] = audio.encode_bytes(blocks, fmt, speed)
+
+    audio.deliver(timeline, encode, lufs=settings.loudness_lufs, true_peak=settings.true_peak_db)
+    data, content_type = encoded["audio"]
     warnings = notices + [str(w) for w in script.warnings + unsayable(script, engine)]
     return Speech(data, content_type, voice.name, warnings)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ class Segment:
     audio: np.ndarray  # float32, mono
     sample_rate: int
     cached: bool
+    seconds: float = 0.0  # time the voice spent on it (0 when cached)
 
 
 def unsayable(script: Script, engine: Engine) -> list[TextWarning]:
@@ -78,6 +80,9 @@ class SegmentCache:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npy"
 
+    def has(self, key: str) -> bool:
+        return self._path(key).is_file()
+
     def get(self, key: str) -> np.ndarray | None:
         path = self._path(key)
         try:
@@ -120,15 +125,49 @@ class SegmentCache:
 
 def synthesize(script: Script, voice: Voice, engine: Engine, cache: SegmentCache | None = None
                ) -> Iterator[Segment]:
-    """Speak each sentence of the script, in order; cached sentences are not synthesized again."""
+    """Speak each sentence of the script, yielded in order; cached sentences are not synthesized
+    again. An engine that works in batches gets the new sentences length-sorted, in batches."""
     todo = script.spoken
-    for index, (paragraph, sentence) in enumerate(todo):
-        text = voice_text(sentence.spoken, engine)
-        key = SegmentCache.key(voice, engine.sample_rate, text) if cache else ""
-        audio = cache.get(key) if cache else None
-        cached = audio is not None
-        if audio is None:
-            audio = engine.speak(text) if text else np.zeros(0, np.float32)
+    texts = [voice_text(sentence.spoken, engine) for _, sentence in todo]
+    keys = [SegmentCache.key(voice, engine.sample_rate, text) if cache else "" for text in texts]
+
+    def segment(index: int, audio: np.ndarray, cached: bool, seconds: float) -> Segment:
+        paragraph, sentence = todo[index]
+        return Segment(paragraph, index, len(todo), sentence, audio, engine.sample_rate, cached, seconds)
+
+    def say(index: int) -> Segment:
+        audio = cache.get(keys[index]) if cache else None
+        if audio is not None:
+            return segment(index, audio, True, 0.0)
+        started = time.perf_counter()
+        audio = engine.speak(texts[index]) if texts[index] else np.zeros(0, np.float32)
+        seconds = time.perf_counter() - started
+        if cache:
+            cache.put(keys[index], audio)
+        return segment(index, audio, False, seconds)
+
+    if engine.batch_size <= 1:
+        for index in range(len(todo)):
+            yield say(index)
+        return
+
+    new = sorted((i for i in range(len(todo)) if texts[i] and not (cache and cache.has(keys[i]))),
+                 key=lambda i: len(texts[i]))
+    waiting = set(new)
+    made: dict[int, Segment] = {}
+    following = 0  # the next sentence to yield, in article order
+    for start in range(0, len(new), engine.batch_size):
+        batch = new[start:start + engine.batch_size]
+        started = time.perf_counter()
+        audios = engine.speak_batch([texts[i] for i in batch])
+        share = (time.perf_counter() - started) / len(batch)
+        for i, audio in zip(batch, audios):
             if cache:
-                cache.put(key, audio)
-        yield Segment(paragraph, index, len(todo), sentence, audio, engine.sample_rate, cached)
+                cache.put(keys[i], audio)
+            made[i] = segment(i, audio, False, share)
+        while following in made or (following < len(todo) and following not in waiting):
+            yield made.pop(following) if following in made else say(following)
+            following += 1
+    while following < len(todo):
+        yield made.pop(following) if following in made else say(following)
+        following += 1

@@ -26,6 +26,10 @@ from tts_news.errors import UnknownVoice, UserError, VoiceUnavailable
 log = logging.getLogger(__name__)
 
 ENGINES = ("coqui", "espeak")
+RUNTIMES = ("auto", "onnx", "torch")  # a Coqui voice: ONNX Runtime on CPU, torch, or the best one here
+# VITS inference settings a voice file may set: sampling noise (0: the same audio every time) and
+# length_scale (above 1: slower reading).
+SCALES = ("noise_scale", "length_scale", "noise_scale_dp")
 FALLBACK_VOICE = "espeak-urdu"
 REQUIRED = {"name": str, "label": str, "engine": str, "language": str, "license": str, "sample_rate": int}
 DOWNLOAD_CHUNK = 1 << 16
@@ -43,6 +47,11 @@ class Voice:
     version: str = "1"
     max_chars: int = 300  # longest spoken sentence the voice says comfortably in one call
     settings: dict = field(default_factory=dict)  # the engine's own table
+
+    @property
+    def scales(self) -> tuple[float | None, float | None, float | None]:
+        """The voice file's (noise_scale, length_scale, noise_scale_dp); None keeps the model's own."""
+        return tuple(None if self.settings.get(k) is None else float(self.settings[k]) for k in SCALES)
 
     @property
     def model_name(self) -> str | None:
@@ -83,6 +92,13 @@ def _check(data: dict, path: Path) -> Voice:
         raise bad(f"[{data['engine']}] must be a table")
     if data["engine"] == "coqui" and not ({"model", "path"} & set(engine_settings)):
         raise bad("[coqui] needs 'model' (a Coqui model name) or 'path' (a local model directory)")
+    if data["engine"] == "coqui" and engine_settings.get("runtime", "auto") not in RUNTIMES:
+        raise bad(f"[coqui] runtime must be one of {', '.join(RUNTIMES)}")
+    for scale in SCALES:
+        value = engine_settings.get(scale)
+        if value is not None and (not isinstance(value, int | float) or value < 0 or (scale == "length_scale"
+                                                                                     and value == 0)):
+            raise bad(f"[coqui] {scale} must be a number of at least 0" + (" (and not 0)" * (scale == "length_scale")))
     if data["engine"] == "espeak" and not isinstance(engine_settings.get("voice", "ur"), str):
         raise bad("[espeak] voice must be a string")
     max_chars = data.get("max_chars", 300)

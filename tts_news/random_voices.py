@@ -1,5 +1,7 @@
-"""Tiny, random-weight Coqui VITS models, built by the tests themselves (no weights can be downloaded
-here). They load through exactly the code users' voices load through."""
+"""Random-weight Coqui VITS voices, built on the spot: a tiny one for tests, and one of the real MMS
+size and layout for benchmarks (`tts-news bench --voice mms-size`), so figures can be reproduced
+where the real weights cannot be downloaded. They load through exactly the code users' voices load
+through, and cost the same compute per sentence as the real ones."""
 
 from __future__ import annotations
 
@@ -79,6 +81,19 @@ def _fairseq_name(key: str) -> str:
         if key.startswith(coqui):
             return fairseq + key[len(coqui):]
     return key
+
+
+def mms_size_voice_file(folder: Path, model_dir: Path, name: str = "mms-size", based_on=None) -> Path:
+    """A voice file for a model folder: settings as `voices/mms-urdu.toml` (or as the voice
+    `based_on`), the weights at a local path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    rate, max_chars = (based_on.sample_rate, based_on.max_chars) if based_on else (16000, 250)
+    runtime = based_on.settings.get("runtime", "auto") if based_on else "auto"
+    path.write_text(f'name = "{name}"\nlabel = "ایم ایم ایس (بے ترتیب وزن)"\nengine = "coqui"\nlanguage = "ur"\n'
+                    f'license = "random weights, for benchmarks"\nsample_rate = {rate}\nmax_chars = {max_chars}\n'
+                    f'[coqui]\npath = "{model_dir}"\nruntime = "{runtime}"\n', encoding="utf-8")
+    return path
 
 
 def build_fairseq_mms(folder: Path, sample_rate: int = 16000) -> Path:

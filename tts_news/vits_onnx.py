@@ -1,0 +1,202 @@
+"""A Coqui VITS voice through ONNX Runtime: exported once per checkpoint, then run without torch.
+
+The export is Coqui's own (`Vits.export_onnx`), made in a child process so the worker never holds
+torch's memory, and cached in the data dir under a key of the checkpoint's bytes and the exporter's
+and runtime's versions; it appears by one rename, so a half-written export is never loaded. Beside
+the graph lies the tokenizer's description (`tokenizer.json`): the same characters, ids, cleaner,
+blanks and noise scales as the torch path, so both runtimes say the same text the same way.
+
+Run as `python -m tts_news.vits_onnx MODEL_DIR OUT_DIR` it makes one export (that is the child).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unicodedata
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+EXPORT_FORMAT = 1  # bump when the files written here change
+EXPORT_TIMEOUT_S = 900
+GRAPH_FILE, TOKENIZER_FILE = "model.onnx", "tokenizer.json"
+HASH_CHUNK = 1 << 20
+_WHITESPACE = re.compile(r"\s+")
+
+
+class ExportUnavailable(Exception):
+    """This voice cannot run through ONNX Runtime here; the message says why."""
+
+
+# -- the tokenizer, without torch -------------------------------------------------------------------
+def _basic_cleaners(text: str) -> str:
+    """Coqui's basic_cleaners: NFC, lower case, collapsed whitespace."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text).lower()).strip()
+
+
+CLEANERS = {None: lambda text: text, "basic_cleaners": _basic_cleaners}
+
+
+class VitsTokenizer:
+    """Coqui's TTSTokenizer for character models, from its description: text → ids."""
+
+    def __init__(self, spec: dict) -> None:
+        if spec.get("cleaner") not in CLEANERS:
+            raise ExportUnavailable(f"text cleaner {spec.get('cleaner')!r} is not supported without torch")
+        self._clean = CLEANERS[spec["cleaner"]]
+        self.char_to_id: dict[str, int] = spec["char_to_id"]
+        self.add_blank = bool(spec["add_blank"])
+        self.blank_id = spec.get("blank_id")
+        self.use_eos_bos = bool(spec.get("use_eos_bos"))
+        self.bos_id, self.eos_id = spec.get("bos_id"), spec.get("eos_id")
+
+    def ids(self, text: str) -> list[int]:
+        ids = [self.char_to_id[ch] for ch in self._clean(text) if ch in self.char_to_id]
+        if self.add_blank:
+            spaced = [self.blank_id] * (2 * len(ids) + 1)
+            spaced[1::2] = ids
+            ids = spaced
+        if self.use_eos_bos:
+            ids = [self.bos_id, *ids, self.eos_id]
+        return ids
+
+
+def tokenizer_spec(model) -> dict:
+    """Describe a loaded Coqui VITS model's tokenizer and inference settings (the export child)."""
+    tok = model.tokenizer
+    if tok.use_phonemes:
+        raise ExportUnavailable("the voice reads phonemes; its phonemizer needs the torch path")
+    # Coqui's exporter adds speaker and language id inputs; one speaker and one language take id 0.
+    languages = model.language_manager.num_languages if model.embedded_language_dim > 0 else 0
+    if getattr(model, "num_speakers", 0) > 1 or languages > 1:
+        raise ExportUnavailable("multi-speaker and multi-language models need the torch path")
+
+    cleaner = getattr(tok.text_cleaner, "__name__", None) if tok.text_cleaner else None
+    chars = tok.characters
+    return {
+        "format": EXPORT_FORMAT,
+        "cleaner": cleaner,
+        "char_to_id": {c: chars.char_to_id(c) for c in chars.vocab if isinstance(c, str)},
+        "add_blank": bool(tok.add_blank),
+        "blank_id": tok.blank_id,
+        "use_eos_bos": bool(tok.use_eos_bos),
+        "bos_id": chars.bos_id if tok.use_eos_bos else None,
+        "eos_id": chars.eos_id if tok.use_eos_bos else None,
+        "scales": [float(model.inference_noise_scale), float(model.length_scale),
+                   float(model.inference_noise_scale_dp)],
+        "sample_rate": int(model.config.audio["sample_rate"]),
+    }
+
+
+# -- the export cache -----------------------------------------------------------------------------
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def export_key(files: list[Path]) -> str:
+    """The checkpoint's bytes (and its config and vocabulary), the exporter's and the runtime's versions."""
+    digest = hashlib.sha256(json.dumps([EXPORT_FORMAT, _version("coqui-tts"), _version("torch"),
+                                        _version("onnxruntime")]).encode())
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0")
+        with open(path, "rb") as f:
+            while chunk := f.read(HASH_CHUNK):
+                digest.update(chunk)
+    return digest.hexdigest()[:32]
+
+
+def ensure_export(model_dir: Path, files: list[Path], exports_dir: Path) -> Path:
+    """The folder holding this checkpoint's ONNX graph and tokenizer, exporting it first if needed."""
+    target = exports_dir / export_key(files)
+    if (target / GRAPH_FILE).is_file() and (target / TOKENIZER_FILE).is_file():
+        return target
+    exports_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=exports_dir))
+    try:
+        log.info("exporting %s to ONNX (once per checkpoint)", model_dir)
+        done = subprocess.run([sys.executable, "-m", "tts_news.vits_onnx", str(model_dir), str(staging)],
+                              capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S)
+        if done.returncode != 0:
+            lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+            raise ExportUnavailable(lines[-1] if lines else f"the exporter exited with {done.returncode}")
+        try:
+            staging.rename(target)
+        except OSError:
+            if not (target / GRAPH_FILE).is_file():  # not another worker's export that won the race
+                raise
+    except subprocess.TimeoutExpired as err:
+        raise ExportUnavailable(f"the export took longer than {EXPORT_TIMEOUT_S} s") from err
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def session(folder: Path):
+    """An ONNX Runtime CPU session with graph optimizations on, for shapes that change every call."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.enable_mem_pattern = False  # every sentence has its own length: no pattern to reuse
+    options.inter_op_num_threads = 1
+    # Idle threads sleep instead of spinning: after the last sentence the cores belong to mastering
+    # and the encoder, and one sentence's call is long enough that waking costs nothing.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(folder / GRAPH_FILE), options, providers=["CPUExecutionProvider"])
+
+
+def run(sess, ids: list[int], scales: np.ndarray) -> np.ndarray:
+    feed = {"input": np.asarray([ids], np.int64), "input_lengths": np.asarray([len(ids)], np.int64),
+            "scales": scales}
+    for extra in sess.get_inputs()[3:]:  # the graph kept a speaker or language id: the only one, 0
+        feed[extra.name] = np.zeros(1, np.int64)
+    out = sess.run(["output"], feed)[0]
+    return np.asarray(out, np.float32).reshape(-1)
+
+
+def _export(model_dir: Path, out: Path) -> None:
+    """The child: load the checkpoint with torch, export the graph and describe the tokenizer."""
+    from tts_news.engine import load_coqui_model
+
+    model = load_coqui_model(model_dir)
+    spec = tokenizer_spec(model)
+    VitsTokenizer(spec)  # refuses what the runtime could not tokenize, before anything is cached
+    model.export_onnx(str(out / GRAPH_FILE), verbose=False)
+    (out / TOKENIZER_FILE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    for path in out.iterdir():
+        os.chmod(path, 0o644)
+
+
+def main(argv: list[str]) -> int:
+    import warnings
+
+    warnings.simplefilter("ignore")
+    logging.disable(logging.WARNING)
+    try:
+        _export(Path(argv[0]), Path(argv[1]))
+    except ExportUnavailable as err:
+        print(err, file=sys.stderr)
+        return 2
+    except Exception as err:  # noqa: BLE001 - the parent logs this one line and speaks with torch
+        print(f"ONNX export failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
