@@ -15,7 +15,7 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -125,12 +125,12 @@ def fade(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def assemble(segments: Iterable, *, sentence_pause: float, paragraph_pause: float, title_pause: float,
-             chapter_titles: dict[int, str]) -> Timeline:
+             chapter_titles: dict[int, str], listen: Callable[[int, np.ndarray], None] | None = None) -> Timeline:
     """Join segments (in order) with a pause between sentences and a longer one between paragraphs;
     paragraph 0 is the title. A chapter starts at each paragraph `chapter_titles` names and runs to
     the next one. A segment without a sentence is a sound (a chime): heard, but not a transcript cue.
     Every cue and chapter time comes from real sample counts. Segments may be a generator: only
-    their trimmed, faded audio is kept."""
+    their trimmed, faded audio is kept. `listen(gap, piece)` hears each piece as it is joined."""
     parts: list[tuple[int, np.ndarray]] = []
     cues: list[Cue] = []
     starts: dict[int, float] = {}
@@ -153,6 +153,8 @@ def assemble(segments: Iterable, *, sentence_pause: float, paragraph_pause: floa
         if seg.sentence is not None:
             cues.append(Cue(position / rate, (position + len(audio)) / rate, seg.sentence.text, seg.paragraph))
         parts.append((gap, audio))
+        if listen is not None:
+            listen(gap, audio)
         position += len(audio)
         last_paragraph = seg.paragraph
     if rate is None:
@@ -193,19 +195,16 @@ ENCODE_TIMEOUT_S = 3600
 
 
 def _ffmpeg(blocks: Iterable[np.ndarray], input_args: list[str], output_args: list[str], *,
-            capture: bool = False, timeout: float = ENCODE_TIMEOUT_S) -> bytes:
-    """Stream 44.1 kHz mono float32 blocks into ffmpeg (more inputs after it); returns its standard
-    output when `capture`. A writer thread feeds the pipe from a short queue, so ffmpeg encodes on
-    one core while the next blocks are mastered on the other."""
+            timeout: float = ENCODE_TIMEOUT_S) -> None:
+    """Stream 44.1 kHz mono float32 blocks into ffmpeg (more inputs after it). A writer thread feeds
+    the pipe from a short queue, so ffmpeg encodes on one core while the next blocks are mastered on
+    the other. (A deep input queue: with several inputs ffmpeg reads each in a thread of its own.)"""
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-thread_queue_size", "4096",
-           "-f", "f32le", "-ar", str(OUTPUT_RATE),
-           "-ac", "1", "-i", "pipe:0", *input_args, *output_args]
+           "-f", "f32le", "-ar", str(OUTPUT_RATE), "-ac", "1", "-i", "pipe:0", *input_args, *output_args]
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except FileNotFoundError as err:
         raise UserError("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
-    out: list[bytes] = []
     err: list[bytes] = []
     pending: queue.Queue[bytes | None] = queue.Queue(maxsize=WRITE_AHEAD_BLOCKS)
 
@@ -224,8 +223,6 @@ def _ffmpeg(blocks: Iterable[np.ndarray], input_args: list[str], output_args: li
 
     threads = [threading.Thread(target=write, daemon=True),
                threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)]
-    if capture:
-        threads.append(threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True))
     for thread in threads:
         thread.start()
     try:
@@ -245,7 +242,6 @@ def _ffmpeg(blocks: Iterable[np.ndarray], input_args: list[str], output_args: li
         thread.join()
     if proc.returncode != 0:
         raise UserError("ffmpeg failed: " + b"".join(err).decode(errors="replace").strip()[-300:])
-    return b"".join(out)
 
 
 def master(timeline: Timeline, *, lufs: float, true_peak: float) -> Master:
@@ -304,7 +300,7 @@ def encode_mp3(timeline: Timeline, out: Path, *, lufs: float, true_peak: float, 
         meta.unlink(missing_ok=True)
     check_mp3(out, mastered.samples / OUTPUT_RATE)
     return {"integrated_lufs": round(mastered.loudness - MP3_LOUDNESS_LOSS_LU, 2),
-            "true_peak_dbtp": round(mastered.true_peak, 2)}
+            "true_peak_dbtp": round(mastered.true_peak, 2), "gain_db": round(mastered.gain_db, 3)}
 
 
 def check_mp3(path: Path, seconds: float) -> None:
@@ -318,39 +314,6 @@ def check_mp3(path: Path, seconds: float) -> None:
         raise UserError(f"the encoder wrote an unreadable MP3: {err}") from err
     if abs(length - seconds) > 0.1 + 0.001 * seconds:
         raise UserError(f"the encoder wrote {length:.2f} s of audio instead of {seconds:.2f} s")
-
-
-# The formats the OpenAI speech API names, as ffmpeg makes them; pcm is raw 24 kHz s16le like OpenAI's.
-FORMATS = {
-    "mp3": (["-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3"], "audio/mpeg", None),
-    "opus": (["-c:a", "libopus", "-b:a", "48k", "-f", "ogg"], "audio/ogg", 48000),
-    "aac": (["-c:a", "aac", "-b:a", "96k", "-f", "adts"], "audio/aac", None),
-    "flac": (["-c:a", "flac", "-f", "flac"], "audio/flac", None),
-    "wav": (["-c:a", "pcm_s16le", "-f", "wav"], "audio/wav", None),
-    "pcm": (["-c:a", "pcm_s16le", "-f", "s16le"], "audio/pcm", 24000),
-}
-
-
-def atempo_chain(speed: float) -> str:
-    """ffmpeg's atempo takes 0.5–2.0 per stage (pitch kept); 0.25 and 4.0 need two."""
-    stages = []
-    while speed > 2.0:
-        stages.append(2.0)
-        speed /= 2.0
-    while speed < 0.5:
-        stages.append(0.5)
-        speed /= 0.5
-    stages.append(speed)
-    return ",".join(f"atempo={s:.6f}" for s in stages)
-
-
-def encode_bytes(blocks: Iterable[np.ndarray], fmt: str, speed: float = 1.0) -> tuple[bytes, str]:
-    """44.1 kHz float blocks → (file bytes, content type) in one of FORMATS, tempo changed by `speed`."""
-    args, content_type, rate = FORMATS[fmt]
-    tempo = ["-af", atempo_chain(speed)] if abs(speed - 1.0) > 1e-6 else []
-    data = _ffmpeg(blocks, [], [*tempo, "-ar", str(rate or OUTPUT_RATE), "-ac", "1", *args, "pipe:1"],
-                   capture=True, timeout=600)
-    return data, content_type
 
 
 def measure_loudness(path: Path) -> dict:

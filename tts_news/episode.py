@@ -18,6 +18,7 @@ from tts_news import audio
 from tts_news.config import Settings
 from tts_news.engine import Engine, load_engine
 from tts_news.errors import TooLarge, UserError
+from tts_news.live import LiveStream
 from tts_news.synth import Segment, SegmentCache, synthesize, unsayable
 from tts_news.text.lexicon import Lexicon
 from tts_news.text.normalize import Normalizer, TextWarning
@@ -43,6 +44,7 @@ class Episode:
     warnings: list[TextWarning] = field(default_factory=list)
     seconds: float = 0.0  # the whole render
     synthesis_seconds: float = 0.0  # of which the voice spent speaking
+    gain_db: float = 0.0  # the mastering's gain: what this voice needs to reach the target
 
     def summary(self) -> str:
         return (f"{self.mp3}: {self.duration:.1f} s, {self.loudness_lufs:.1f} LUFS, "
@@ -126,14 +128,24 @@ def speak(script: Script, voice: Voice, engine: Engine, cache: SegmentCache | No
         yield seg
 
 
-def assemble(segments: Iterable[Segment], settings: Settings, chapter_titles: dict[int, str]) -> audio.Timeline:
-    return audio.assemble(
-        segments,
-        sentence_pause=settings.sentence_pause_ms / 1000,
-        paragraph_pause=settings.paragraph_pause_ms / 1000,
-        title_pause=settings.title_pause_ms / 1000,
-        chapter_titles=chapter_titles,
-    )
+def assemble(segments: Iterable[Segment], settings: Settings, chapter_titles: dict[int, str], *,
+             live: LiveStream | None = None) -> audio.Timeline:
+    """Join the segments; a live stream, if any, hears each sentence as it is joined, and is ended
+    with the reason if speaking fails (its caller closes it otherwise)."""
+    try:
+        timeline = audio.assemble(
+            segments,
+            sentence_pause=settings.sentence_pause_ms / 1000,
+            paragraph_pause=settings.paragraph_pause_ms / 1000,
+            title_pause=settings.title_pause_ms / 1000,
+            chapter_titles=chapter_titles,
+            listen=live.add if live else None,
+        )
+    except BaseException as err:
+        if live:
+            live.abort(str(err) or type(err).__name__)
+        raise
+    return timeline
 
 
 def write_files(timeline: audio.Timeline, out: Path, settings: Settings, *, title: str, voice: str) -> tuple[Path, dict]:
@@ -157,15 +169,17 @@ def write_files(timeline: audio.Timeline, out: Path, settings: Settings, *, titl
 
 
 def render(script: Script, voice: Voice, out: Path, settings: Settings, *, engine: Engine | None = None,
-           use_cache: bool = True, progress: ProgressFn | None = None) -> Episode:
-    """Speak the script and write OUT.mp3, OUT.vtt and OUT.chapters.json."""
+           use_cache: bool = True, progress: ProgressFn | None = None, live: LiveStream | None = None) -> Episode:
+    """Speak the script and write OUT.mp3, OUT.vtt and OUT.chapters.json; `live` hears it as it is spoken."""
     started = time.perf_counter()
     engine = engine or load_engine(voice, settings)
     warnings = script.warnings + unsayable(script, engine)
     cache = segment_cache(settings, use_cache)
     tally = Tally()
     timeline = assemble(speak(script, voice, engine, cache, progress=progress, tally=tally), settings,
-                        {p.index: p.text[:120] for p in script.paragraphs})
+                        {p.index: p.text[:120] for p in script.paragraphs}, live=live)
+    if live:
+        live.close()  # listeners hear the end while the episode is mastered
     out, report = write_files(timeline, out, settings, title=script.title, voice=voice.name)
     if cache:
         cache.prune()
@@ -180,7 +194,7 @@ def episode_of(out: Path, timeline: audio.Timeline, report: dict, *, title: str,
         voice=voice, duration=timeline.duration, loudness_lufs=report["integrated_lufs"],
         true_peak_dbtp=report["true_peak_dbtp"], chapters=len(timeline.chapters), sentences=tally.sentences,
         cached=tally.cached, warnings=warnings, seconds=time.perf_counter() - started,
-        synthesis_seconds=tally.synthesis_seconds,
+        synthesis_seconds=tally.synthesis_seconds, gain_db=report.get("gain_db", 0.0),
     )
 
 

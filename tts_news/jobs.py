@@ -17,11 +17,14 @@ import logging
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from tts_news.config import Settings
-from tts_news.errors import Busy, UserError, VoiceUnavailable
+from tts_news.errors import UserError, VoiceUnavailable
 from tts_news.library import Job, Library, worker_id
+from tts_news.live import read_json
+from tts_news.live import remove as remove_stream
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,8 @@ class JobQueue:
         self.library = Library(settings.data_dir, settings.job_lease_s)
         self.huey = make_huey(settings)
         self._task = self.huey.task(name=TASK_NAME)(self.run)
-        # Only speech returns a result (its audio); renders leave theirs in the library.
+        # Neither returns a result through the queue: renders leave theirs in the library, speech its
+        # audio in a growing file in the data dir (the queue's database stays small).
         self._speech = self.huey.task(name=SPEECH_TASK_NAME, priority=SPEECH_PRIORITY)(self._speak)
 
     # -- the submitting side --------------------------------------------------------------------
@@ -101,30 +105,24 @@ class JobQueue:
         queue file deleted, or the enqueue lost). A job sent twice is still rendered once."""
         pending = {t.args[0] for t in self.huey.pending() if t.name == TASK_NAME and t.args}
         lost = [j for j in self.library.jobs(status="queued", limit=10_000) if j.id not in pending]
-        again = self.library.orphans() + lost
+        orphans = self.library.orphans()
+        for job in orphans:  # a dead worker's partial live stream: listeners wait for the next one
+            remove_stream(self.library.live_path(job.id))
+        again = orphans + lost
         for job in again:
             log.warning("job %s: %s; sending it again", job.id,
                         "its worker stopped" if job.status == "running" else "not in the queue")
             self._task(job.id)
         return len(again)
 
-    def speak(self, text: str, *, voice: str | None, fmt: str, speed: float):
-        """Audio for a short text, made by a worker (which owns the voice model); waits for it."""
-        from huey.exceptions import ResultTimeout
+    def start_speech(self, text: str, *, voice: str | None, fmt: str, speed: float):
+        """Ask a worker (which owns the voice model) to speak a short text; returns the file its audio
+        will grow in, and the queued task (`.revoke()` if nobody waits for it any more)."""
+        from tts_news.speech import stream_path
 
-        from tts_news.speech import Speech
-
-        result = self._speech(text, voice, fmt, speed)
-        try:
-            outcome = result.get(blocking=True, timeout=self.settings.speech_timeout_s, backoff=1.1, max_delay=0.05)
-        except ResultTimeout as err:
-            result.revoke()
-            raise Busy(f"no worker answered within {self.settings.speech_timeout_s:g} s; try again later") from err
-        if "error" in outcome:
-            err = UserError(outcome["error"])
-            err.code, err.status = outcome["code"], outcome["status"]
-            raise err
-        return Speech(**outcome)
+        request_id = uuid.uuid4().hex
+        path = stream_path(self.settings.data_dir, request_id, fmt)
+        return path, self._speech(text, voice, fmt, speed, request_id)
 
     # -- the working side -----------------------------------------------------------------------
     def _voice_settings(self) -> Settings:
@@ -162,18 +160,15 @@ class JobQueue:
         load_engine(voice, self.settings)
         log.warning("voice %s ready in %.1f s", voice.name, time.perf_counter() - started)
 
-    def _speak(self, text: str, voice: str | None, fmt: str, speed: float) -> dict:
-        from dataclasses import asdict
-
-        from tts_news.speech import speak_text
+    def _speak(self, text: str, voice: str | None, fmt: str, speed: float, request_id: str) -> None:
+        from tts_news.speech import stream_path, stream_speech
 
         settings = self._voice_settings()
-        try:
-            speech = speak_text(text, voice, fmt, speed, settings)
-            self._voice_chosen(settings, voice, speech.voice)
-            return asdict(speech)
-        except UserError as err:  # the web process answers it as the same 4xx
-            return {"error": str(err), "code": err.code, "status": err.status}
+        path = stream_path(settings.data_dir, request_id, fmt)
+        stream_speech(text, voice, fmt, speed, settings, path)
+        info = read_json(path.with_name(path.name + ".json")) or {}
+        if info.get("voice"):
+            self._voice_chosen(settings, voice, info["voice"])
 
     def run(self, job_id: str) -> None:
         """Render one job, if it is still ours to render. Never raises: failure goes in the record."""
@@ -201,6 +196,8 @@ class JobQueue:
             self.library.beat(job_id, me)
 
     def _render(self, job: Job, me: str) -> None:
+        from tts_news import live
+        from tts_news.engine import load_engine
         from tts_news.episode import prepare, render
 
         notices: list[str] = []
@@ -216,9 +213,20 @@ class JobQueue:
         def progress(done: int, _total: int) -> None:
             self.library.progress(job.id, me, done, total, "speaking" if done < total else "mastering")
 
-        episode = render(script, voice, self.library.episode_path(job.id), self.settings, progress=progress)
+        stream = live.LiveStream(self.library.live_path(job.id), load_engine(voice, self.settings).sample_rate,
+                                 lufs=self.settings.loudness_lufs, true_peak=self.settings.true_peak_db,
+                                 bitrate=self.settings.bitrate, info={"attempt": job.attempts},
+                                 gain_db=live.calibrated_gain(self.settings.data_dir, voice.name))
+        try:
+            episode = render(script, voice, self.library.episode_path(job.id), self.settings, progress=progress,
+                             live=stream)
+        except BaseException as err:
+            stream.abort(str(err) or type(err).__name__)
+            raise
+        live.remember_gain(self.settings.data_dir, voice.name, episode.gain_db)
         self.library.finish(job.id, me, title=episode.title, duration=episode.duration,
                             chapters=episode.chapters, warnings=early + _warnings(episode.warnings))
+        live.remove(stream.path)  # listeners still reading it keep their open file to the end
         log.info("job %s: %s", job.id, episode.summary())
 
     # -- running a consumer ---------------------------------------------------------------------

@@ -168,6 +168,10 @@ class Library:
     def episode_path(self, job_id: str, suffix: str = ".mp3") -> Path:
         return self.episodes_dir / f"{check_job_id(job_id)}{suffix}"
 
+    def live_path(self, job_id: str) -> Path:
+        """The MP3 that grows while the job renders (listeners read it as it grows)."""
+        return self.data_dir / "live" / f"{check_job_id(job_id)}.mp3"
+
     # -- records --------------------------------------------------------------------------------
     def create(self, text: str, voice: str, title: str | None = None, *, source: str = "web",
                published: bool = True, job_id: str | None = None) -> Job:

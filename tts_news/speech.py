@@ -1,15 +1,21 @@
-"""Short text → audio bytes in a chosen format: what the OpenAI-compatible speech endpoint returns.
+"""Short text → audio in a chosen format, streamed as it is spoken: what the OpenAI-compatible
+speech endpoint returns. A worker speaks into a growing file in the data dir; the web process sends
+it on as it grows (never through the queue's database).
 
-The same normalizer, voices, cache and loudness as episodes; no tags, chapters or transcript.
+The same normalizer, voices and cache as episodes, levelled like a job's live stream; no tags,
+chapters or transcript.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
-from tts_news import audio
+from tts_news import live
 from tts_news.config import Settings
 from tts_news.errors import UserError
+from tts_news.live import FORMATS
 
 MAX_INPUT_CHARS = 4096  # OpenAI's limit for one speech request
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
@@ -31,43 +37,46 @@ def check_request(text: str, fmt: str, speed: float) -> None:
     if len(text) > MAX_INPUT_CHARS:
         raise SpeechRequestError(f"'input' has {len(text):,} characters; the limit is {MAX_INPUT_CHARS:,}",
                                  param="input", code="string_above_max_length")
-    if fmt not in audio.FORMATS:
-        raise SpeechRequestError(f"response_format {fmt!r} is not one of {', '.join(audio.FORMATS)}",
+    if fmt not in FORMATS:
+        raise SpeechRequestError(f"response_format {fmt!r} is not one of {', '.join(FORMATS)}",
                                  param="response_format")
     if not MIN_SPEED <= speed <= MAX_SPEED:
         raise SpeechRequestError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}", param="speed")
 
 
-@dataclasses.dataclass
-class Speech:
-    audio: bytes
-    content_type: str
-    voice: str
-    warnings: list[str]
+def stream_path(data_dir: Path, request_id: str, fmt: str) -> Path:
+    """Where a speech request's audio grows while it is spoken (the web process reads it from there)."""
+    if not re.fullmatch(r"[0-9a-f]{32}", request_id) or fmt not in FORMATS:
+        raise UserError("not a speech request id")
+    return data_dir / "speech" / f"{request_id}.{fmt}"
 
 
-def speak_text(text: str, voice_name: str | None, fmt: str, speed: float, settings: Settings) -> Speech:
+def stream_speech(text: str, voice_name: str | None, fmt: str, speed: float, settings: Settings, path: Path) -> None:
+    """Speak `text` into the growing file `path`, sentence by sentence: the first bytes are there as
+    soon as the first sentence is spoken. The file's `.done` marker carries the warnings, or the
+    error (message, code, status) if the request could not be spoken."""
     from tts_news.engine import load_engine
     from tts_news.episode import assemble, prepare, segment_cache, speak
     from tts_news.synth import unsayable
     from tts_news.voices import choose_voice
 
-    check_request(text, fmt, speed)
-    notices: list[str] = []
-    voice = choose_voice(settings, voice_name, notice=notices.append)
-    engine = load_engine(voice, settings)
-    script = prepare(text, voice, settings, title="")
+    try:
+        check_request(text, fmt, speed)
+        notices: list[str] = []
+        voice = choose_voice(settings, voice_name, notice=notices.append)
+        engine = load_engine(voice, settings)
+        script = prepare(text, voice, settings, title="")
+    except UserError as err:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        live.write_json(live.done_marker(path), {"error": str(err), "code": err.code, "status": err.status})
+        return
+    stream = live.LiveStream(path, engine.sample_rate, fmt=fmt, lufs=settings.loudness_lufs,
+                             true_peak=settings.true_peak_db, speed=speed,
+                             gain_db=live.calibrated_gain(settings.data_dir, voice.name), info={"voice": voice.name})
     cache = segment_cache(settings)
     # Plain text has no headline: every paragraph break is the same pause.
     even = dataclasses.replace(settings, title_pause_ms=settings.paragraph_pause_ms)
-    timeline = assemble(speak(script, voice, engine, cache), even, {})
+    assemble(speak(script, voice, engine, cache), even, {}, live=stream)
     cache.prune()
-    encoded: dict[str, tuple[bytes, str]] = {}
-
-    def encode(blocks) -> None:
-        encoded["audio"] = audio.encode_bytes(blocks, fmt, speed)
-
-    audio.deliver(timeline, encode, lufs=settings.loudness_lufs, true_peak=settings.true_peak_db)
-    data, content_type = encoded["audio"]
     warnings = notices + [str(w) for w in script.warnings + unsayable(script, engine)]
-    return Speech(data, content_type, voice.name, warnings)
+    stream.close(voice=voice.name, warnings=warnings)

@@ -52,6 +52,8 @@ def job_json(job: Job) -> dict:
         "updated": iso(job.updated),
         "finished": iso(job.finished),
         "status_url": url_for("api.get_job", job_id=job.id),
+        # While it renders: its audio so far, growing as each sentence is spoken.
+        "live_audio_url": url_for("media.live", job_id=job.id) if job.status in ("queued", "running") else None,
         "episode": episode_urls(job),
     }
 

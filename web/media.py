@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, request, send_file
+from flask import Blueprint, Response, redirect, request, send_file, stream_with_context, url_for
 
 from tts_news.errors import NotFound
 from web.api import job_queue
+from web.streams import follow
 
 bp = Blueprint("media", __name__)
 
@@ -43,6 +44,31 @@ def download_name(title: str, job_id: str, suffix: str) -> str:
     """The episode's title as a file name (Urdu kept; path and shell-hostile characters gone)."""
     name = " ".join(FILENAME_UNSAFE_RE.sub(" ", title).split())[:FILENAME_CHARS].strip(" .")
     return f"{name or job_id}{suffix}"
+
+
+LIVE_APPEAR_S = 900  # a queued job's listener waits this long for a worker to start it
+
+
+@bp.get("/jobs/<job_id>/live.mp3")
+def live(job_id: str):
+    """The job's audio while it renders: MP3 as each sentence is spoken, to the end of the article.
+    A finished job's listener is sent to the episode itself."""
+    queue = job_queue()
+    job = queue.library.get(job_id)
+    if job.status not in ("queued", "running"):
+        if job.has_episode:
+            return redirect(url_for("media.audio", job_id=job.id, v=job.version))
+        raise NotFound(f"job {job_id} is {job.status}: it has no audio")
+
+    def writing() -> bool:
+        return queue.library.get(job.id).status in ("queued", "running")
+
+    body = follow(queue.library.live_path(job.id), writing, appear_s=LIVE_APPEAR_S, stale_s=queue.settings.job_lease_s)
+    response = Response(stream_with_context(body), mimetype="audio/mpeg")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["X-Accel-Buffering"] = "no"  # a reverse proxy must pass it on as it comes
+    return response
 
 
 @bp.get("/episodes/<job_id>.mp3")

@@ -1,19 +1,28 @@
 """OpenAI-compatible speech: `POST /v1/audio/speech` and `GET /v1/models`.
 
 Clients written for OpenAI's API (the official SDKs included) work by pointing base_url here. The
-text goes through the same normalizer and voices as episodes; a worker makes the audio. Errors come
-in OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
+text goes through the same normalizer and voices as episodes; a worker makes the audio, and it
+streams: the first bytes leave as soon as the first sentence is spoken (chunked transfer), or as
+OpenAI's `speech.audio.delta` events with `stream_format: "sse"`. Errors come in OpenAI's shape:
+{"error": {"message", "type", "param", "code"}}.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, stream_with_context
 
-from tts_news.errors import UnknownVoice, UserError
+from tts_news.errors import Busy, UnknownVoice, UserError
+from tts_news.live import FORMATS, done_marker, info_file, read_json, remove
 from tts_news.speech import SpeechRequestError, check_request
 from web.api import job_queue
+from web.streams import follow
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
 
@@ -21,6 +30,8 @@ MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "tts-news")
 # OpenAI's voice names speak with our default voice (mms-urdu, or espeak-urdu where it cannot be had).
 OPENAI_VOICES = ("alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage",
                  "shimmer", "verse")
+STREAM_FORMATS = ("audio", "sse")  # raw audio bytes as they are made, or OpenAI's server-sent events
+WAIT_POLL_S = 0.02
 MODELS_CREATED = 1_764_201_600  # 2025-11-27: when these model ids were first offered here
 
 
@@ -79,12 +90,66 @@ def speech():
     fmt = _field(data, "response_format", str, "mp3")
     speed = _field(data, "speed", (int, float), 1.0)
     check_request(text, fmt, speed)
-    if _field(data, "stream_format", str, "audio") != "audio":
-        raise SpeechRequestError("only stream_format 'audio' is offered", param="stream_format")
-    result = job_queue().speak(text, voice=voice, fmt=fmt, speed=float(speed))
-    response = Response(result.audio, content_type=result.content_type)
-    response.headers["X-TTS-News-Voice"] = result.voice
+    stream_format = _field(data, "stream_format", str, "audio")
+    if stream_format not in STREAM_FORMATS:
+        raise SpeechRequestError(f"stream_format must be one of {', '.join(STREAM_FORMATS)}", param="stream_format")
+    path, voice_name = _started_speech(text, voice, fmt, float(speed))
+    body = follow(path, lambda: True, appear_s=0, stale_s=job_queue().settings.job_lease_s)
+    if stream_format == "sse":
+        response = Response(stream_with_context(_cleaned(_events(body, path, text), path)),
+                            content_type="text/event-stream")
+    else:
+        response = Response(stream_with_context(_cleaned(body, path)), content_type=FORMATS[fmt][1])
+    response.headers["X-TTS-News-Voice"] = voice_name
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
     return response
+
+
+def _started_speech(text: str, voice: str | None, fmt: str, speed: float) -> tuple[Path, str]:
+    """Queue the speech for a worker and wait until it has started speaking (or said why it cannot)."""
+    queue = job_queue()
+    path, task = queue.start_speech(text, voice=voice, fmt=fmt, speed=speed)
+    deadline = time.monotonic() + queue.settings.speech_timeout_s
+    while True:
+        info = read_json(info_file(path))
+        if info is not None:
+            return path, info.get("voice", "")
+        outcome = read_json(done_marker(path))
+        if outcome is not None and "error" in outcome:
+            remove(path)
+            err = SpeechRequestError(outcome["error"], code=outcome.get("code") or "invalid_value",
+                                     status=outcome.get("status") or 400)
+            raise err
+        if time.monotonic() > deadline:
+            task.revoke()
+            remove(path)
+            raise Busy(f"no worker answered within {queue.settings.speech_timeout_s:g} s; try again later")
+        time.sleep(WAIT_POLL_S)
+
+
+def _cleaned(chunks: Iterator[bytes], path: Path) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    finally:
+        remove(path)  # the reply is its only reader
+
+
+def _events(chunks: Iterator[bytes], path: Path, text: str) -> Iterator[bytes]:
+    """OpenAI's speech stream events: `speech.audio.delta` with base64 audio, then `speech.audio.done`."""
+    def event(data: dict) -> bytes:
+        return f"data: {json.dumps(data)}\n\n".encode()
+
+    sent = 0
+    for chunk in chunks:
+        sent += len(chunk)
+        yield event({"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode("ascii")})
+    outcome = read_json(done_marker(path)) or {}
+    if "error" in outcome:
+        yield event({"type": "error", "error": {"message": outcome["error"], "code": outcome.get("code")}})
+        return
+    yield event({"type": "speech.audio.done", "usage": {"input_characters": len(text), "output_bytes": sent,
+                                                        "seconds": outcome.get("seconds")}})
 
 
 def _our_voice(name: str) -> str:

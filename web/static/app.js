@@ -52,6 +52,33 @@
     let lastAnnounced = status.textContent.trim();
     let lastQuarter = -1;
 
+    // Listening while it renders: say once that playback started while the rest is prepared;
+    // when the episode is ready, carry on from the same place in the finished file.
+    const liveAudio = $("#live-audio");
+    const liveStatus = $("#live-status");
+    let announcedLive = false;
+    if (liveAudio) {
+      liveAudio.addEventListener("playing", () => {
+        if (announcedLive || box.dataset.status === "done") return;
+        announcedLive = true;
+        liveStatus.textContent = "آواز شروع ہو گئی ہے؛ باقی خبر تیار ہو رہی ہے۔";
+      });
+    }
+    function handOver(data) {
+      const ep = data.episode;
+      if (!liveAudio || !ep) return;
+      const at = liveAudio.currentTime;
+      const wasPlaying = !liveAudio.paused && !liveAudio.ended;
+      link.querySelector("a").href = `${ep.page_url}#t=${at.toFixed(1)}`;
+      if (at <= 0 && !wasPlaying) { liveAudio.src = ep.audio_url; return; }
+      liveAudio.addEventListener("loadedmetadata", () => {
+        liveAudio.currentTime = Math.min(at, liveAudio.duration || at);
+        if (wasPlaying) liveAudio.play().catch(() => {});
+      }, { once: true });
+      liveAudio.src = ep.audio_url;
+      liveStatus.textContent = "قسط تیار ہے؛ آواز اسی جگہ سے جاری ہے۔ ابواب اور متن قسط کے صفحے پر ہیں۔";
+    }
+
     // The live region hears coarse steps only: a stage change, or each quarter of the sentences.
     function announce(data) {
       const p = data.progress;
@@ -85,6 +112,7 @@
         bar.max = 1; bar.value = 1;
         link.hidden = false;
         box.dataset.status = "done";
+        handOver(data);
         return;
       }
       if (data.status === "failed") {
@@ -120,6 +148,12 @@
       audio.currentTime = Number(a.dataset.seek);
       if (audio.paused) audio.play();
     }));
+    // Coming from the job page's live player: start where the listener was (#t=SECONDS).
+    const from = /^#t=(\d+(?:\.\d+)?)$/.exec(window.location.hash);
+    if (from) {
+      const seek = () => { audio.currentTime = Number(from[1]); };
+      if (audio.readyState >= 1) seek(); else audio.addEventListener("loadedmetadata", seek, { once: true });
+    }
 
     const cues = $$(".cue").map((el) => ({ el, start: Number(el.dataset.start), end: Number(el.dataset.end) }));
     const autoscroll = $("#autoscroll");
