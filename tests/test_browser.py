@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import serve_in_thread, wait_for_job
+from conftest import SEED, serve_in_thread, wait_for_job
 
 from tts_news.config import PROJECT_ROOT, Settings
 
@@ -226,3 +226,21 @@ def test_auto_scroll_follows_the_sentence_only_while_switched_on(site, browser, 
         assert (page.evaluate("window.scrollY") > 0) is autoscroll
     finally:
         context.close()
+
+
+def test_the_job_page_plays_while_it_renders_then_carries_on_in_the_episode(site, page):
+    queue = site["queue"]
+    job = queue.submit("\n".join([SEED.read_text(encoding="utf-8")] * 3), voice="espeak-urdu")
+    page.goto(f"{site['url']}/jobs/{job.id}")
+    check_page(page, "job-live")
+    page.evaluate("() => document.getElementById('live-audio').play()")
+    page.wait_for_function("() => document.getElementById('live-audio').currentTime > 1", timeout=30_000)
+    assert queue.library.get(job.id).status in ("queued", "running")  # heard before the episode exists
+    assert "شروع" in page.text_content("#live-status")  # said politely, once
+    shoot(page, "job-live")
+    page.wait_for_function("() => document.getElementById('live-audio').src.includes('/episodes/')",
+                           timeout=120_000)
+    page.wait_for_function("() => (a => a.currentTime > 1.5 && !a.paused)(document.getElementById('live-audio'))",
+                           timeout=15_000)  # the same place, in the finished episode, still playing
+    assert "#t=" in page.get_attribute("#episode-link", "href")
+    assert "تیار" in page.text_content("#live-status")

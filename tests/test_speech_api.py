@@ -170,3 +170,49 @@ def test_speech_through_redis_workers(settings, redis_url, tmp_path):
             stop()
         worker.terminate()
         worker.wait(10)
+
+
+MANY = " ".join(f"یہ جملہ نمبر {i} ہے اور اس میں کچھ الفاظ ہیں۔" for i in range(1, 25))
+
+
+def test_the_first_audio_arrives_before_the_last_sentence_is_spoken(client_for, settings):
+    speaking = settings.data_dir / "speech"
+    with client_for.audio.speech.with_streaming_response.create(model="tts-1", voice="espeak-urdu", input=MANY) as r:
+        chunks = r.iter_bytes()
+        first = next(chunks)
+        still_speaking = [p for p in speaking.glob("*.mp3") if not done_marker(p).exists()]
+        rest = b"".join(chunks)
+    assert first and still_speaking  # the worker had not finished when the first bytes arrived
+    assert duration_of(first + rest) > 20  # and the stream went on to the end of the text
+    assert not list(speaking.iterdir())  # nothing left behind once it is sent
+
+
+def test_wav_streams_with_a_header_for_unknown_length(client_for):
+    data = client_for.audio.speech.create(model="tts-1", voice="espeak-urdu", input=SENTENCE,
+                                          response_format="wav").content
+    assert data[:4] == b"RIFF" and data[4:8] == b"\xff\xff\xff\xff" and data[40:44] == b"\xff\xff\xff\xff"
+    assert duration_of(data) > 1.0
+
+
+def test_server_sent_events_carry_the_audio_then_done(live):
+    import base64
+    import json
+    import urllib.request
+
+    body = {"model": "tts-1", "voice": "espeak-urdu", "input": SENTENCE, "stream_format": "sse"}
+    request = urllib.request.Request(f"{live}/v1/audio/speech", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        events = [json.loads(line[6:]) for line in response.read().decode().splitlines() if line.startswith("data: ")]
+    assert [e["type"] for e in events[:-1]] == ["speech.audio.delta"] * (len(events) - 1) and len(events) > 1
+    assert events[-1]["type"] == "speech.audio.done"
+    audio = b"".join(base64.b64decode(e["audio"]) for e in events[:-1])
+    assert audio.startswith(b"ID3") and duration_of(audio) > 1.0
+
+
+def test_speech_audio_never_passes_through_the_queue_database(client_for, settings):
+    for _ in range(5):
+        client_for.audio.speech.create(model="tts-1", voice="espeak-urdu", input=MANY, response_format="wav")
+    queue_files = list(settings.data_dir.glob("queue.sqlite3*"))
+    assert queue_files and sum(p.stat().st_size for p in queue_files) < 1_000_000

@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import resource
 import shutil
+import socket
 import statistics
 import tempfile
 import time
@@ -121,14 +122,16 @@ def synthesis_rtfs(settings: Settings, voice) -> dict:
     texts = [voice_text(s.spoken, engines["onnx"]) for _, s in prepare(SEED.read_text(encoding="utf-8"), voice,
                                                                          settings).spoken]
     figures = {"onnx_export_s": round(export_s, 2)}
-    for name, engine in engines.items():
-        work = audio = 0.0
-        for text in texts:
+    work = dict.fromkeys(engines, 0.0)
+    audio = dict.fromkeys(engines, 0.0)
+    for text in texts:  # interleaved, sentence by sentence: a slow minute of the machine hits both alike
+        for name, engine in engines.items():
             t = time.perf_counter()
             samples = engine.speak(text)
-            work += time.perf_counter() - t
-            audio += len(samples) / engine.sample_rate
-        figures[f"synth_rtf_{name}"] = round(work / audio, 4)
+            work[name] += time.perf_counter() - t
+            audio[name] += len(samples) / engine.sample_rate
+    for name in engines:
+        figures[f"synth_rtf_{name}"] = round(work[name] / audio[name], 4)
     figures["onnx_vs_torch"] = round(figures["synth_rtf_onnx"] / figures["synth_rtf_torch"], 3)
     return figures
 
@@ -157,7 +160,71 @@ def bench_render(settings: Settings, voice_name: str) -> dict:
             figures |= pool.submit(_render_twice, settings, voice_name, tmp).result()
         loud = audio.measure_loudness(Path(tmp) / "first.mp3")
         figures |= {"loudness_lufs": loud["integrated_lufs"], "true_peak_dbtp": loud["true_peak_dbtp"]}
+        figures |= bench_first_audio(settings, voice_name, Path(tmp))
     return figures
+
+
+SERVE_START_S = 120
+
+
+def _get_json(url: str) -> dict:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def bench_first_audio(settings: Settings, voice_name: str, tmp: Path) -> dict:
+    """`tts-news serve` as a user starts it (this voice the default, a cold sentence cache): the seconds
+    from posting the seed article to the first byte of its live audio, and from a speech request to
+    its first byte."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    shutil.rmtree(settings.cache_dir, ignore_errors=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    log = tmp / "serve.log"
+    env = {**os.environ, "TTS_NEWS_DATA_DIR": str(settings.data_dir), "TTS_NEWS_VOICE": voice_name,
+           "TTS_NEWS_OFFLINE": "1"}
+    with open(log, "w") as err:
+        server = subprocess.Popen([sys.executable, "-m", "tts_news.cli", "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + SERVE_START_S
+        while "ready in" not in log.read_text(errors="replace"):  # the worker has loaded the voice
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"tts-news serve did not start: {log.read_text(errors='replace')[-500:]}")
+            time.sleep(0.1)
+        started = time.perf_counter()
+        request = urllib.request.Request(f"{base}/api/jobs", data=json.dumps(
+            {"text": SEED.read_text(encoding="utf-8")}).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            job = json.loads(response.read())
+        with urllib.request.urlopen(base + job["live_audio_url"], timeout=120) as response:
+            response.read1(1)
+            first_audio = time.perf_counter() - started
+            response.read()
+        while _get_json(base + job["status_url"])["status"] not in ("done", "failed"):  # the worker is free again
+            time.sleep(0.05)
+        # a paragraph of the seed with a new opening, so its first sentence is not in the cache
+        paragraph = "اس کے علاوہ " + [p for p in SEED.read_text(encoding="utf-8").splitlines() if p.strip()][1]
+        started = time.perf_counter()
+        request = urllib.request.Request(f"{base}/v1/audio/speech", data=json.dumps(
+            {"model": "tts-1", "voice": voice_name, "input": paragraph}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read1(1)
+            speech_first = time.perf_counter() - started
+            response.read()
+    finally:
+        server.terminate()
+        server.wait(30)
+    return {"first_audio_s": round(first_audio, 2), "speech_first_byte_s": round(speech_first, 2)}
 
 
 def run(args, settings: Settings) -> int:

@@ -7,6 +7,10 @@ import sys
 
 from tts_news.config import Settings
 
+# Live audio and streamed speech hold a request thread each for as long as they play: room for a
+# few dozen listeners beside the pages. The threads mostly sleep.
+SERVE_THREADS = 48
+
 
 def cmd_serve(args, settings: Settings) -> int:
     import waitress
@@ -34,7 +38,8 @@ def add_command(sub) -> None:
     p = sub.add_parser("serve", help="run the web app and an embedded job worker")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--threads", type=int, default=8, help="web request threads (default 8)")
+    p.add_argument("--threads", type=int, default=SERVE_THREADS,
+                   help=f"web request threads; each live listener holds one while it listens (default {SERVE_THREADS})")
     p.add_argument("--no-worker", action="store_true",
                    help="do not render here; `tts-news worker` processes take the jobs (Redis)")
     p.set_defaults(func=cmd_serve)

@@ -70,6 +70,7 @@
       const at = liveAudio.currentTime;
       const wasPlaying = !liveAudio.paused && !liveAudio.ended;
       link.querySelector("a").href = `${ep.page_url}#t=${at.toFixed(1)}`;
+      liveAudio.preload = "metadata";  // "none" until now: nothing was fetched before the listener asked
       if (at <= 0 && !wasPlaying) { liveAudio.src = ep.audio_url; return; }
       liveAudio.addEventListener("loadedmetadata", () => {
         liveAudio.currentTime = Math.min(at, liveAudio.duration || at);
