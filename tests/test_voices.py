@@ -19,12 +19,18 @@ def test_shipped_voices_are_mms_urdu_and_espeak_urdu(settings):
     assert not voices["mms-urdu"].is_installed(settings)
 
 
+COQUI_HEAD = 'name = "x"\nlabel = "x"\nengine = "coqui"\nlanguage = "ur"\nlicense = "x"\nsample_rate = 16000\n'
+
+
 @pytest.mark.parametrize(("body", "message"), [
     ('name = "x"', "missing 'label'"),
     ('name = "x"\nlabel = "x"\nengine = "festival"\nlanguage = "ur"\nlicense = "x"\nsample_rate = 1', "engine must be"),
     ('name = "x"\nlabel = "x"\nengine = "coqui"\nlanguage = "ur"\nlicense = "x"\nsample_rate = 1', "[coqui] needs"),
     ('name = "x"\nlabel = "x"\nengine = "espeak"\nlanguage = "ur"\nlicense = "x"\nsample_rate = "fast"', "must be a int"),
     ("name = ", "not valid TOML"),
+    (COQUI_HEAD + '[coqui]\npath = "m"\nruntime = "gpu"', "runtime must be one of auto, onnx, torch"),
+    (COQUI_HEAD + '[coqui]\npath = "m"\nlength_scale = 0', "length_scale must be a number above 0"),
+    (COQUI_HEAD + '[coqui]\npath = "m"\nnoise_scale = true', "noise_scale must be a number of at least 0"),
 ])
 def test_a_bad_voice_file_is_reported_by_name_with_what_is_wrong(tmp_path, body, message):
     path = tmp_path / "bad.toml"

@@ -194,7 +194,7 @@ def episode_of(out: Path, timeline: audio.Timeline, report: dict, *, title: str,
         voice=voice, duration=timeline.duration, loudness_lufs=report["integrated_lufs"],
         true_peak_dbtp=report["true_peak_dbtp"], chapters=len(timeline.chapters), sentences=tally.sentences,
         cached=tally.cached, warnings=warnings, seconds=time.perf_counter() - started,
-        synthesis_seconds=tally.synthesis_seconds, gain_db=report.get("gain_db", 0.0),
+        synthesis_seconds=tally.synthesis_seconds, gain_db=report["gain_db"],
     )
 
 

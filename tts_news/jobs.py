@@ -23,7 +23,7 @@ from pathlib import Path
 from tts_news.config import Settings
 from tts_news.errors import UserError, VoiceUnavailable
 from tts_news.library import Job, Library, worker_id
-from tts_news.live import read_json
+from tts_news.live import info_file, read_json
 from tts_news.live import remove as remove_stream
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ class JobQueue:
         settings = self._voice_settings()
         path = stream_path(settings.data_dir, request_id, fmt)
         stream_speech(text, voice, fmt, speed, settings, path)
-        info = read_json(path.with_name(path.name + ".json")) or {}
+        info = read_json(info_file(path)) or {}
         if info.get("voice"):
             self._voice_chosen(settings, voice, info["voice"])
 
@@ -215,7 +215,7 @@ class JobQueue:
 
         stream = live.LiveStream(self.library.live_path(job.id), load_engine(voice, self.settings).sample_rate,
                                  lufs=self.settings.loudness_lufs, true_peak=self.settings.true_peak_db,
-                                 bitrate=self.settings.bitrate, info={"attempt": job.attempts},
+                                 bitrate=self.settings.bitrate,
                                  gain_db=live.calibrated_gain(self.settings.data_dir, voice.name))
         try:
             episode = render(script, voice, self.library.episode_path(job.id), self.settings, progress=progress,

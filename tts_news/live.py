@@ -13,7 +13,6 @@ Files: `STREAM` grows; `STREAM.done` appears when it is complete (its JSON says 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 import soxr
 from scipy.signal import sosfilt
 
+from tts_news.audio import write_text_atomic
 from tts_news.errors import UserError
 from tts_news.mastering import OUTPUT_RATE, LoudnessMeter, limit_true_peak, speech_band
 
@@ -57,9 +57,7 @@ def read_json(path: Path) -> dict | None:
 
 
 def write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False))
 
 
 def remove(path: Path) -> None:

@@ -156,18 +156,16 @@ def synthesize(script: Script, voice: Voice, engine: Engine, cache: SegmentCache
     waiting = set(new)
     made: dict[int, Segment] = {}
     following = 0  # the next sentence to yield, in article order
-    for start in range(0, len(new), engine.batch_size):
-        batch = new[start:start + engine.batch_size]
-        started = time.perf_counter()
-        audios = engine.speak_batch([texts[i] for i in batch])
-        share = (time.perf_counter() - started) / len(batch)
-        for i, audio in zip(batch, audios):
-            if cache:
-                cache.put(keys[i], audio)
-            made[i] = segment(i, audio, False, share)
-        while following in made or (following < len(todo) and following not in waiting):
-            yield made.pop(following) if following in made else say(following)
+    batches = [new[start:start + engine.batch_size] for start in range(0, len(new), engine.batch_size)]
+    for batch in [*batches, []]:  # the last, empty round yields what follows the last batch
+        if batch:
+            started = time.perf_counter()
+            audios = engine.speak_batch([texts[i] for i in batch])
+            share = (time.perf_counter() - started) / len(batch)
+            for i, audio in zip(batch, audios):
+                if cache:
+                    cache.put(keys[i], audio)
+                made[i] = segment(i, audio, False, share)
+        while following < len(todo) and (following in made or following not in waiting):
+            yield made.pop(following, None) or say(following)
             following += 1
-    while following < len(todo):
-        yield made.pop(following) if following in made else say(following)
-        following += 1

@@ -96,9 +96,10 @@ def _check(data: dict, path: Path) -> Voice:
         raise bad(f"[coqui] runtime must be one of {', '.join(RUNTIMES)}")
     for scale in SCALES:
         value = engine_settings.get(scale)
-        if value is not None and (not isinstance(value, int | float) or value < 0 or (scale == "length_scale"
-                                                                                     and value == 0)):
-            raise bad(f"[coqui] {scale} must be a number of at least 0" + (" (and not 0)" * (scale == "length_scale")))
+        positive = scale == "length_scale"  # a length of 0 would say nothing at all
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+                                  or (positive and value == 0)):
+            raise bad(f"[coqui] {scale} must be a number {'above' if positive else 'of at least'} 0")
     if data["engine"] == "espeak" and not isinstance(engine_settings.get("voice", "ur"), str):
         raise bad("[espeak] voice must be a string")
     max_chars = data.get("max_chars", 300)
