@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +20,9 @@ from tts_news.errors import TooLarge, UserError
 from tts_news.live import LiveStream
 from tts_news.synth import Segment, SegmentCache, synthesize, unsayable
 from tts_news.text.lexicon import Lexicon
+from tts_news.text.markup import Furniture, markdown_to_text
 from tts_news.text.normalize import Normalizer, TextWarning
+from tts_news.text.roman import RomanReader
 from tts_news.text.script import Script, build_script
 from tts_news.voices import Voice
 
@@ -79,7 +80,10 @@ def read_article(path: str | Path, stdin=None) -> str:
 
 
 def normalizer_for(settings: Settings) -> Normalizer:
-    return Normalizer(Lexicon.load(settings.user_lexicon))
+    """The normalizer with the newsroom's own lexicon, page furniture and names from the data dir."""
+    return Normalizer(Lexicon.load(settings.user_lexicon),
+                      furniture=Furniture.load(settings.data_dir / "furniture.txt"),
+                      roman=RomanReader.load(settings.data_dir / "names.txt"))
 
 
 def check_article(text: str, settings: Settings) -> None:
@@ -198,21 +202,7 @@ def episode_of(out: Path, timeline: audio.Timeline, report: dict, *, title: str,
     )
 
 
-MARKDOWN_RULES = [
-    (re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # an image's alt text is the author's words: kept
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links keep their text
-    (re.compile(r"^\s{0,3}#{1,6}\s*", re.M), ""),  # headings
-    (re.compile(r"^\s{0,3}>\s?", re.M), ""),  # quotes
-    (re.compile(r"^\s{0,3}[-*+]\s+", re.M), ""),  # bullets
-    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),  # strong
-    (re.compile(r"(?<![\w*])[*_](?=\S)(.+?)(?<=\S)[*_](?![\w*])"), r"\1"),  # emphasis
-    (re.compile(r"`([^`]*)`"), r"\1"),  # code
-]
-
-
 def strip_markdown(text: str) -> str:
-    """A Markdown article as plain text a newsreader reads: markup gone, words kept, lines kept."""
-    for pattern, repl in MARKDOWN_RULES:
-        text = pattern.sub(repl, text)
-    return text
+    """A Markdown article as plain text a newsreader reads: parsed by markdown-it-py, markup gone,
+    words kept, each block its own paragraph."""
+    return markdown_to_text(text)

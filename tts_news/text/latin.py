@@ -1,10 +1,18 @@
-"""Latin script inside Urdu news: acronyms letter by letter, other words through the lexicon or a
-transliteration, so that no English word is ever silently lost."""
+"""Latin script inside Urdu news: acronyms letter by letter; other words through the lexicon, then as
+roman Urdu (a known Urdu spelling), then the CMU pronouncing dictionary, and letter rules only as the last
+resort — so that no English word is ever silently lost.
+
+Reading order for one word: the lexicon (a newsroom's own first); dotted initials (U.S.); short capitals
+as initials (IMF); a capitalised word or a word English does not know as roman Urdu (Nawaz → نواز); the
+CMU dictionary (feature → فیچر); roman Urdu for the rest; the letter rules.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from tts_news.text import english
 
 LETTER_NAMES = {
     "a": "اے", "b": "بی", "c": "سی", "d": "ڈی", "e": "ای", "f": "ایف", "g": "جی", "h": "ایچ", "i": "آئی",
@@ -29,6 +37,13 @@ CONSONANTS = {
 INITIAL_VOWELS = {"a": "ا", "e": "ا", "i": "ا", "o": "او", "u": "ا"}
 MEDIAL_VOWELS = {"a": "ا", "e": "ی", "i": "ی", "o": "و", "u": "و"}
 FINAL_VOWELS = {"a": "ا", "e": "", "i": "ی", "o": "و", "u": "و", "y": "ی"}
+# Abbreviations with a full stop that is not a sentence end: Dr. Ahmed → ڈاکٹر احمد.
+ABBREVIATIONS = {
+    "Dr": "ڈاکٹر", "Mr": "مسٹر", "Mrs": "مسز", "Ms": "مس", "Prof": "پروفیسر", "Gen": "جنرل", "Lt": "لیفٹیننٹ",
+    "Col": "کرنل", "Capt": "کیپٹن", "Maj": "میجر", "Brig": "بریگیڈیئر", "Sen": "سینیٹر", "Jr": "جونیئر",
+    "Sr": "سینیئر", "St": "سینٹ", "No": "نمبر", "Engr": "انجینئر", "Adv": "ایڈووکیٹ", "Mt": "ماؤنٹ",
+    "vs": "بمقابلہ", "Vs": "بمقابلہ", "etc": "وغیرہ", "Govt": "گورنمنٹ", "Dept": "ڈیپارٹمنٹ",
+}
 MAX_SPELLED_LENGTH = 4  # NAB, WHO, BCCI: short capitals are initials; longer ones (BROMLEY) are words
 VOWEL_RE = re.compile(r"[aeiouy]", re.I)
 CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
@@ -77,8 +92,8 @@ def split_words(token: str) -> list[str]:
     return CAMEL_RE.findall(token) or [token]
 
 
-def read_latin(token: str, lookup) -> str:
-    """Read one Latin token: lexicon first, then initials or a transliteration."""
+def read_latin(token: str, lookup, roman=None) -> str:
+    """Read one Latin token (see the module's reading order). `roman` reads roman Urdu or returns None."""
     if "." in token:  # U.S. / U.K.: dotted initials
         return spell(token.replace(".", ""))
     token = token.replace("’", "'")
@@ -86,13 +101,43 @@ def read_latin(token: str, lookup) -> str:
     if found:
         return found
     if "'" in token:  # Abdullah's → Abdullah
-        return read_latin(token.split("'")[0], lookup)
+        return read_latin(token.split("'")[0], lookup, roman)
     parts = split_words(token)
     if len(parts) > 1:
-        return " ".join(read_latin(p, lookup) for p in parts)
+        return " ".join(read_latin(p, lookup, roman) for p in parts)
     word = ascii_fold(token)
     if len(word) == 1:
         return spell(word)
     if word.isupper() and (len(word) <= MAX_SPELLED_LENGTH or not VOWEL_RE.search(word)):
         return spell(word)
-    return transliterate(word)
+    known = english.is_english(word)
+    as_roman = roman(word, names_only=known) if roman is not None else None
+    return as_roman or english.pronounce(word) or transliterate(word)
+
+
+ROMAN_NUMERAL_RE = re.compile(r"(?=[IVXL])(L?X{0,3})(IX|IV|V?I{0,3})")
+ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50}
+# Regnal numbers as Urdu papers write them: Elizabeth II → الزبتھ دوم, Benedict XVI → بینیڈکٹ شانزدہم.
+REGNAL = (
+    "اول دوم سوم چہارم پنجم ششم ہفتم ہشتم نہم دہم یازدہم دوازدہم سیزدہم چہاردہم پانزدہم شانزدہم ہفدہم ہیجدہم نوزدہم بستم"
+).split()
+
+
+def roman_value(token: str) -> int | None:
+    """II → 2, XVI → 16; None for anything that is not a well-formed Roman numeral up to 89."""
+    if not ROMAN_NUMERAL_RE.fullmatch(token):
+        return None
+    total = 0
+    for ch, nxt in zip(token, [*token[1:], ""]):
+        value = ROMAN_VALUES[ch]
+        total += -value if nxt and ROMAN_VALUES[nxt] > value else value
+    return total or None
+
+
+def read_roman_numeral(value: int, after: str) -> str | None:
+    """After "War": the English number (World War II → ورلڈ وار ٹو); after a name: the regnal ordinal."""
+    if after.lower() == "war":
+        return english.english_number(value)
+    if value <= len(REGNAL):
+        return REGNAL[value - 1]
+    return None

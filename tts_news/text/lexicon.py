@@ -5,6 +5,7 @@ A default ships with tts-news; a newsroom adds or overrides entries in `lexicon.
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -37,6 +38,17 @@ class Lexicon:
     def update(self, entries: dict[str, str]) -> None:
         self.exact.update(entries)
         self.folded.update({k.lower(): v for k, v in entries.items()})
+        self._phrases: re.Pattern | None | bool = False
+
+    @property
+    def phrases(self) -> re.Pattern | None:
+        """Entries that are more than one plain word (Rescue 1122, F-16, T20): matched on the text
+        before the rules see it, longest first; None when there are none."""
+        if self._phrases is False:
+            keys = sorted((k for k in self.exact if not re.fullmatch(r"[^\W\d_]+", k)), key=len, reverse=True)
+            body = "|".join(r"\s+".join(re.escape(w) for w in k.split()) for k in keys)
+            self._phrases = re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.I) if keys else None
+        return self._phrases
 
     def lookup(self, word: str) -> str | None:
         return self.exact.get(word) or self.folded.get(word.lower())

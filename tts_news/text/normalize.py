@@ -11,10 +11,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from tts_news.text import numbers
+from tts_news.text import english, numbers
 from tts_news.text.cleanup import clean
-from tts_news.text.latin import read_latin
+from tts_news.text.latin import ABBREVIATIONS, read_latin, read_roman_numeral, roman_value, spell
 from tts_news.text.lexicon import Lexicon
+from tts_news.text.markup import Furniture, Mapped, compose, strip_markup
+from tts_news.text.roman import RomanReader
 
 URDU_LETTER_RANGE = (0x0620, 0x06FF)
 # Urdu and Arabic letters, without the Arabic-block digits and punctuation (۔ is U+06D4).
@@ -51,6 +53,33 @@ SYMBOLS = {
     "°": "ڈگری", "$": "ڈالر", "£": "پاؤنڈ", "€": "یورو", "₨": "روپے", "§": "سیکشن", "±": "جمع منفی",
     "<": "سے کم", ">": "سے زیادہ", "~": "تقریباً",
 }
+# Vulgar fractions: alone, after a whole number, and the newsreader's words for the common mixed ones.
+VULGAR = {"½": (1, 2), "¼": (1, 4), "¾": (3, 4), "⅓": (1, 3), "⅔": (2, 3), "⅛": (1, 8), "⅜": (3, 8),
+          "⅝": (5, 8), "⅞": (7, 8)}
+FRACTIONS = {(1, 2): "آدھا", (1, 4): "ایک چوتھائی", (3, 4): "تین چوتھائی", (1, 3): "ایک تہائی", (2, 3): "دو تہائی"}
+# Words that count or measure: 1.5 گھنٹے → ڈیڑھ گھنٹے, 2.5 لاکھ → ڈھائی لاکھ.
+COUNT_NOUNS = {
+    "گھنٹے", "گھنٹہ", "گھنٹوں", "منٹ", "سیکنڈ", "دن", "دنوں", "ہفتے", "ماہ", "مہینے", "سال", "برس", "کلو",
+    "کلوگرام", "گرام", "ٹن", "من", "لیٹر", "میٹر", "کلومیٹر", "میل", "فٹ", "انچ", "ایکڑ", "کنال", "مرلے",
+    "فیصد", "گنا", "لاکھ", "کروڑ", "ارب", "کھرب", "ہزار", "سو", "ملین", "بلین", "ڈالر", "روپے", "درجے",
+    "ڈگری", "کپ", "چمچ", "بوتل", "سوا", "اوور", "وکٹ",
+}
+FEMININE_NOUNS = {
+    "ماہی", "سہ", "بار", "مرتبہ", "دفعہ", "سالگرہ", "برسی", "قسط", "ترمیم", "کانفرنس", "جماعت", "پوزیشن",
+    "اننگز", "وکٹ", "سنچری", "نسل", "صدی", "منزل", "کلاس", "ٹیم", "رپورٹ", "میٹنگ", "ملاقات", "پارٹی",
+    "لہر", "جنگ", "کتاب", "فلم", "گاڑی", "قطار", "رات", "صبح", "شام", "تاریخ", "سطح", "کوشش", "فہرست",
+    "قرارداد", "سیریز", "لیگ", "کمیٹی", "عدالت", "اسمبلی", "حکومت", "سڑک", "سیٹ", "نشست", "باری",
+}
+POSTPOSITIONS = {"میں", "کے", "کی", "کو", "سے", "پر", "تک", "نے", "والے", "والی"}
+# A.M./P.M. → the part of the day before the hour: صبح چھ بجے, رات نو بجے.
+AMPM_RE = re.compile(r"\s?([AaPp])\.?\s?[Mm]\.?(?![A-Za-z])")
+# Product and model names read their number in English: Pixel 9 → پکسل نائن.
+MODEL_WORDS = {
+    "pixel", "iphone", "galaxy", "note", "windows", "android", "ios", "playstation", "xbox", "macbook",
+    "ipad", "redmi", "oppo", "vivo", "tecno", "infinix", "huawei", "honda", "corolla", "civic", "boeing",
+    "airbus", "chapter", "season", "gen", "series", "version", "model", "pro", "max", "ultra", "plus",
+}
+WEB_LABELS = {"com": "کام", "org": "آرگ", "net": "نیٹ", "info": "انفو", "www": ""}
 # Marks read as a pause: they become the Urdu phrase break or full stop.
 PAUSES = {
     ",": "،", ";": "؛", ":": "،", "(": "،", ")": "،", "[": "،", "]": "،", "{": "،", "}": "،",
@@ -61,6 +90,8 @@ PAUSES = {
 QUOTES = set("\"'`‘’“”«»‹›„‚″′")
 
 NUMBER = r"\d+(?:,\d+)*(?:\.\d+)?"
+MONTH_AHEAD = r"(?!\s*(?:" + "|".join(MONTHS) + "))"
+ABBREVIATION_RE = "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))
 TOKEN_RE = re.compile(
     rf"""
     (?P<url>(?:https?://|www\.)[^\s\u0600-\u06FF]+|[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+
@@ -68,11 +99,18 @@ TOKEN_RE = re.compile(
         (?:/[^\s\u0600-\u06FF]*)?)
    |(?P<cur>(?<![A-Za-z])(?:Rs\.?|PKR|USD|US\$|INR|GBP|EUR|AED|SAR|[₨₹$£€¥]))\s?(?P<cnum>{NUMBER})
    |(?P<time>(?<![\d.,:])(?P<hh>[01]?\d|2[0-4]):(?P<mm>[0-5]\d)(?![\d:]))
+   |(?P<iso>(?<![\d.,/-])(?P<iy>\d{{4}})-(?P<im>[01]?\d)-(?P<id>[0-3]?\d)(?![\d-]))
    |(?P<date>(?<![\d.,/])(?P<dd>[0-3]?\d)(?P<sep>[/.\-؍])(?P<mo>[01]?\d)(?P=sep)(?P<yy>\d{{4}}|\d{{2}})(?![\d/]))
-   |(?P<phone>(?<![\d.,])(?:\+\d[\d-]{{7,}}\d|0\d+(?:-\d+)*)(?![\d.,]))
-   |(?P<range>(?<![\d.,])(?P<ra>\d+)\s?[-–]\s?(?P<rb>\d+)(?![\d.,]\d|[-–]))
+   |(?P<version>(?<![\d.,])\d+(?:\.\d+){{2,}}(?![\d.]))
+   |(?P<slash>(?<![\d.,/])(?P<sa>\d{{1,3}})/(?P<sb>\d{{1,2}})(?![\d/]))
+   |(?P<vulgar>(?<![\d.,])(?P<vwhole>\d+)?\s?(?P<vf>[½¼¾⅓⅔⅛⅜⅝⅞]))
+   |(?P<alnum>(?<![A-Za-z0-9])(?P<aletters>[A-Za-z]{{1,8}})(?P<ahyphen>-?)(?P<adigits>\d{{1,4}})(?![A-Za-z0-9]|[.,]\d)
+        |(?<![A-Za-z0-9.,])(?P<adigits2>\d{{1,2}})(?P<aletters2>[A-Z]{{1,2}})(?![A-Za-z0-9]))
+   |(?P<phone>(?<![\d.,])(?:\+\d[\d-]{{7,}}\d|0\d+(?:-\d+)*)(?![\d.,]){MONTH_AHEAD})
+   |(?P<range>(?<![\d.,])(?P<ra>\d+)(?:\s?[-–]\s?|۔)(?P<rb>\d+)(?![\d.,]\d|[-–]))
    |(?P<num>(?:(?<![\w)\]])[-−](?=\d))?{NUMBER})
-   |(?P<latin>(?:[A-Za-z]\.){{2,}}|[A-Za-z\u00C0-\u024F]+(?:['’][A-Za-z]+)?)
+   |(?P<abbr>(?<![A-Za-z])(?:{ABBREVIATION_RE})\.)
+   |(?P<latin>(?:[A-Za-z]\.){{2,}}|[A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F]+(?:['’][A-Za-z]+)?)
    |(?P<hashtag>[#@](?=[\w{LETTERS}]))
    |(?P<word>[{LETTERS}]+)
    |(?P<other>\S)
@@ -89,6 +127,7 @@ NEXT_WORD_RE = re.compile(rf"\s*(?:؍\s*)?([{LETTERS}]+)")
 LATIN_SCALE_RE = re.compile(r"\s?(million|billion|trillion|bn|m)\b", re.I)
 SUFFIX_CURRENCY_RE = re.compile(r"\s?([$£€₨])")
 PERCENT_RE = re.compile(r"\s?%")
+DECADE_RE = re.compile(r"['’]?s(?![A-Za-z])")
 YEAR_MARK_RE = re.compile(r"\s?ء")  # 2024ء, and "2002 ءکے" where the sign is glued to the next word
 HIJRI_MARK_RE = re.compile(rf"\s?ھ(?![{LETTERS}])")
 
@@ -208,26 +247,43 @@ class _Builder:
 
 
 class Normalizer:
-    def __init__(self, lexicon: Lexicon | None = None, options: Options | None = None) -> None:
+    def __init__(self, lexicon: Lexicon | None = None, options: Options | None = None, *,
+                 furniture: Furniture | None = None, roman: RomanReader | None = None) -> None:
         self.lexicon = lexicon or Lexicon.load()
         self.options = options or Options()
+        self.furniture = furniture or Furniture.load()
+        self.roman = roman or RomanReader.load()
 
     # -- entry point ---------------------------------------------------------------------------------
-    def normalize(self, text: str) -> Normalized:
-        cleaned = clean(text)
+    def strip(self, text: str) -> tuple[Mapped, list[TextWarning]]:
+        """Markup and page furniture out: the text that is read, mapped back to `text`, and what was left
+        out (reported, never silent)."""
+        plain, omitted = self.furniture.remove(strip_markup(text))
+        return plain, [TextWarning(o.position, o.text, f"left out {o.text!r} ({o.reason})") for o in omitted]
+
+    def normalize(self, text: str, *, markup: bool = True) -> Normalized:
+        """`markup=False` when `text` has been through `strip` already (a sentence of a prepared article)."""
+        plain, warnings = self.strip(text) if markup else (Mapped.of(text), [])
+        cleaned = clean(plain.text)
         src = cleaned.text
         out = _Builder()
-        warnings: list[TextWarning] = []
-        origin = cleaned.origin
+        origin = compose(plain, Mapped(cleaned.text, cleaned.origin)).origin if markup else cleaned.origin
 
         def source(a: int, b: int) -> tuple[int, int]:
             return (origin[a], origin[b - 1] + 1) if b > a else (origin[a], origin[a])
 
         pos = 0
+        phrases = self.lexicon.phrases
         while pos < len(src):
             m = TOKEN_RE.search(src, pos)
             if m is None:
                 break
+            if phrases is not None and (p := phrases.match(src, m.start())):
+                # A lexicon entry of several tokens (Rescue 1122, F-16) wins over every rule.
+                a, b = source(p.start(), p.end())
+                out.words(self.lexicon.lookup(" ".join(p.group().split())) or "", a, b)
+                pos = p.end()
+                continue
             spoken, end, is_pause = self._read(_kind(m), m, src, warnings, source)
             a, b = source(m.start(), max(end, m.start() + 1))
             if is_pause:
@@ -255,6 +311,18 @@ class Normalizer:
             return self._time(int(m.group("hh")), int(m.group("mm")), src, end)
         if kind == "date":
             return self._date(m, src, end)
+        if kind == "iso":
+            return self._calendar(int(m.group("id")), int(m.group("im")), m.group("iy"), m.group("iso")), end, False
+        if kind == "version":  # 3.2.1 → تین اعشاریہ دو اعشاریہ ایک
+            return f" {numbers.DECIMAL_POINT} ".join(self._plain_number(p) for p in m.group().split(".")), end, False
+        if kind == "slash":
+            return self._slash(int(m.group("sa")), int(m.group("sb")), src, end)
+        if kind == "vulgar":
+            return self._vulgar(m.group("vwhole"), VULGAR[m.group("vf")]), end, False
+        if kind == "alnum":
+            return self._alnum(m, src, end)
+        if kind == "abbr":
+            return ABBREVIATIONS[m.group()[:-1]], end, False
         if kind == "phone":
             groups = [numbers.digits(g) for g in re.split(r"-", m.group("phone")) if g.strip("+")]
             return "، ".join(groups), end, False
@@ -323,7 +391,7 @@ class Normalizer:
         if not negative and not fraction and "," not in whole:
             n = int(whole)
             if m := ORDINAL_SUFFIX_RE.match(rest):
-                form = ORDINAL_FORMS.get(m.group(1), 0)
+                form = ORDINAL_FORMS[m.group(1)] if m.group(1) else _agreement(rest[m.end():])
                 return numbers.ordinal(n, form), end + m.end(), False
             if m := HIJRI_MARK_RE.match(rest):
                 return f"{numbers.year(n)} ہجری", end + m.end(), False
@@ -333,8 +401,25 @@ class Normalizer:
             nxt = NEXT_WORD_RE.match(rest)
             if nxt and n <= 31 and (nxt.group(1) in MONTHS or nxt.group(1) in HIJRI_MONTHS):
                 return ("یکم" if n == 1 else numbers.cardinal(n)), end, False
+            if m := DECADE_RE.match(rest):  # 1980s → انیس سو اسی کی دہائی; 80s → اسی کی دہائی
+                if n % 10 == 0 and (len(whole) == 4 or len(whole) == 2):
+                    return f"{numbers.year(n)} کی دہائی", end + m.end(), False
+            if n <= 12 and (m := AMPM_RE.match(rest)):
+                return self._clock(n, 0, m.group(1), src, end + m.end())
 
-        said = self._plain_number(body)
+        nxt = NEXT_WORD_RE.match(rest)
+        if not negative and fraction and len(fraction) == 2 and nxt and nxt.group(1) in ("روپے", "روپیہ") \
+                and self.options.rupee_decimals == "paise":
+            # 272.89 روپے → دو سو بہتر روپے نواسی پیسے
+            said = f"{self._plain_number(whole)} روپے"
+            if int(fraction):
+                said += f" {numbers.cardinal(int(fraction))} پیسے"
+            return said, end + nxt.end(), False
+        counted = nxt and nxt.group(1) in COUNT_NOUNS or UNIT_RE.match(rest) or PERCENT_RE.match(rest)
+        if body in ("1.5", "2.5") and counted:
+            said = "ڈیڑھ" if body == "1.5" else "ڈھائی"
+        else:
+            said = self._plain_number(body)
         if negative:
             said = f"{numbers.MINUS} {said}"
         if m := PERCENT_RE.match(rest):
@@ -377,6 +462,8 @@ class Normalizer:
 
     def _time(self, hour: int, minute: int, src: str, end: int) -> tuple[str, int, bool]:
         """4:15 → سوا چار بجے; 1:30 → ڈیڑھ بجے; 10:45 → پونے گیارہ بجے; 7:10 → سات بج کر دس منٹ."""
+        if hour <= 12 and (m := AMPM_RE.match(src[end:])):
+            return self._clock(hour, minute, m.group(1), src, end + m.end())
         m = re.match(r"\s*بجے", src[end:])
         if m:
             end += m.end()
@@ -395,13 +482,75 @@ class Normalizer:
         return said, end, False
 
     def _date(self, m: re.Match, src: str, end: int) -> tuple[str, int, bool]:
-        day, month, year = int(m.group("dd")), int(m.group("mo")), m.group("yy")
+        return self._calendar(int(m.group("dd")), int(m.group("mo")), m.group("yy"), m.group("date")), end, False
+
+    @staticmethod
+    def _calendar(day: int, month: int, year: str, written: str) -> str:
         if not (1 <= day <= 31 and 1 <= month <= 12):
             # Not a date (a version or a score): read the numbers one after another.
-            parts = re.split(r"[/.\-؍]", m.group("date"))
-            return "، ".join(numbers.cardinal(int(p)) for p in parts), end, False
+            return "، ".join(numbers.cardinal(int(p)) for p in re.split(r"[/.\-؍]", written))
         day_said = "یکم" if day == 1 else numbers.cardinal(day)
-        return f"{day_said} {MONTHS[month - 1]} {numbers.year(int(year))}", end, False
+        return f"{day_said} {MONTHS[month - 1]} {numbers.year(int(year))}"
+
+    def _slash(self, a: int, b: int, src: str, end: int) -> tuple[str, int, bool]:
+        """312/4 رنز → تین سو بارہ رنز چار وکٹوں پر; 1/4 → ایک چوتھائی; 3/8 → تین بٹا آٹھ; 24/7 → چوبیس سات."""
+        rest = src[end:]
+        runs = NEXT_WORD_RE.match(rest)
+        if b <= 10 and a > b and (a >= 30 or (runs and runs.group(1) == "رنز")):
+            if runs and runs.group(1) == "رنز":
+                end += runs.end()
+            wickets = "ایک وکٹ" if b == 1 else f"{numbers.cardinal(b)} وکٹوں"
+            return f"{numbers.cardinal(a)} رنز {wickets} پر", end, False
+        if 0 < a < b <= 10:
+            return FRACTIONS.get((a, b), f"{numbers.cardinal(a)} بٹا {numbers.cardinal(b)}"), end, False
+        return f"{numbers.cardinal(a)} {numbers.cardinal(b)}", end, False
+
+    @staticmethod
+    def _vulgar(whole: str | None, fraction: tuple[int, int]) -> str:
+        """½ آدھا; 1½ ڈیڑھ; 2½ ڈھائی; 3½ ساڑھے تین; 2¼ سوا دو; 2¾ پونے تین; 1⅓ ایک اور ایک تہائی."""
+        a, b = fraction
+        part = FRACTIONS.get((a, b), f"{numbers.cardinal(a)} بٹا {numbers.cardinal(b)}")
+        if whole is None or int(whole) == 0:
+            return part
+        n = int(whole)
+        if (a, b) == (1, 2):
+            return {1: "ڈیڑھ", 2: "ڈھائی"}.get(n, f"ساڑھے {numbers.cardinal(n)}")
+        if (a, b) == (1, 4):
+            return f"سوا {numbers.cardinal(n)}"
+        if (a, b) == (3, 4):
+            return f"پونے {numbers.cardinal(n + 1)}"
+        return f"{numbers.cardinal(n)} اور {part}"
+
+    def _alnum(self, m: re.Match, src: str, end: int) -> tuple[str, int, bool]:
+        """Letters with digits: T20 ٹی ٹوئنٹی, 4G فور جی, 3D تھری ڈی, U-16 انڈر سکسٹین, PK-303 پی کے تین صفر
+        تین (flight numbers digit by digit), COVID-19 کووڈ نائنٹین; 10PM and 5GB are a time and a size."""
+        if m.group("adigits2"):
+            digits, letters = m.group("adigits2"), m.group("aletters2")
+            if letters in ("AM", "PM"):
+                return self._clock(int(digits), 0, letters[0], src, end)
+            if letters in UNITS:
+                return f"{numbers.cardinal(int(digits))} {UNITS[letters]}", end, False
+            return f"{english.english_number(int(digits))} {spell(letters)}", end, False
+        letters, digits = m.group("aletters"), m.group("adigits")
+        if letters.upper() == "U" and m.group("ahyphen") and len(digits) == 2:
+            return f"انڈر {english.english_number(int(digits))}", end, False
+        if len(letters) == 2 and letters.isupper() and m.group("ahyphen") and len(digits) >= 3:
+            return f"{spell(letters)} {numbers.digits(digits)}", end, False
+        said = self.lexicon.lookup(letters) or (spell(letters) if letters.isupper() or len(letters) <= 2
+                                                else self._latin(letters, src, end)[0])
+        if len(digits) > 4 or digits.startswith("0"):
+            return f"{said} {english.english_digits(digits)}", end, False
+        return f"{said} {english.english_number(int(digits))}", end, False
+
+    def _clock(self, hour: int, minute: int, half: str, src: str, end: int) -> tuple[str, int, bool]:
+        """6:15 AM → صبح سوا چھ بجے; 9 PM → رات نو بجے; 12 PM → دوپہر بارہ بجے."""
+        h = hour % 12
+        if half.upper() == "A":
+            part = "رات" if h < 4 else "صبح"
+        else:
+            part = "دوپہر" if h < 4 else ("شام" if h < 7 else "رات")
+        said, end, _ = self._time(hour, minute, src, end)
+        return f"{part} {said}", end, False
 
     def _range(self, a: str, b: str, src: str, end: int) -> tuple[str, int, bool]:
         """10-15 → دس سے پندرہ; 3-3 → تین تین; fiscal 24-2023 or 2023-24 → دو ہزار تئیس چوبیس."""
@@ -412,34 +561,94 @@ class Normalizer:
         first = self._plain_number(a)
         if a == b:
             return f"{first} {first}", end, False
+        if int(b) < int(a) and len(a) <= 2:  # a match score: 2-0 سے ہرا دیا → دو صفر
+            return f"{first} {self._plain_number(b)}", end, False
         tail, new_end, _ = self._number(b, src, end - len(b), end)
         return f"{first} سے {tail}", new_end, False
 
     # -- Latin, URLs ---------------------------------------------------------------------------------
     def _latin(self, token: str, src: str, end: int) -> tuple[str, int, bool]:
-        return read_latin(token, self.lexicon.lookup), end, False
+        value = roman_value(token)
+        if value is not None:
+            # World War II → ورلڈ وار ٹو; Elizabeth II → الزبتھ دوم: a Roman numeral after a capitalised name
+            before = PREVIOUS_LATIN_RE.search(src, 0, end - len(token))
+            if before and before.group(1)[0].isupper() and (said := read_roman_numeral(value, before.group(1))):
+                return said, end, False
+        said = read_latin(token, self.lexicon.lookup, self.roman.read)
+        if token.lower() in MODEL_WORDS and (m := MODEL_NUMBER_RE.match(src, end)):
+            return f"{said} {english.english_number(int(m.group(1)))}", m.end(), False  # Pixel 9 → پکسل نائن
+        return said, end, False
 
     def _url(self, url: str) -> str:
-        """Read the address's site name: www.dawn.com/news/1 → ڈان ڈاٹ کام."""
-        host = re.sub(r"^(?:https?://)?(?:www\.)?", "", url)
+        """Read the address as people say it: www.bbc.com/urdu → بی بی سی ڈاٹ کام سلیش اردو; a long path
+        (www.dawn.com/news/1234567) is not read, only the site."""
+        host = re.sub(r"^(?:https?://)?(?:www\.)?", "", url, flags=re.I)
         if "@" in host:
             user, _, host = host.partition("@")
             return f"{self._domain(user)} ایٹ {self._domain(host.split('/')[0])}"
-        return self._domain(host.split("/")[0])
+        host, _, path = host.partition("/")
+        said = self._domain(host)
+        segments = [p for p in path.split("/") if p]
+        if segments and len(segments) <= 2 and all(re.fullmatch(r"[A-Za-z]{2,20}", p) for p in segments):
+            said += "".join(f" سلیش {self._label(p)}" for p in segments)
+        return said
 
     def _domain(self, host: str) -> str:
-        labels = [label for label in re.split(r"[.\-_+]", host) if label]
-        said = []
-        for label in labels:
-            if label.isdigit():
-                said.append(numbers.digits(label))
+        return " ڈاٹ ".join(self._label(label) for label in re.split(r"[.]", host) if label)
+
+    def _label(self, label: str) -> str:
+        """One part of an address: a word (dawn ڈان), run-together words (dawnnews ڈان نیوز), initials
+        (bbc بی بی سی, gov جی او وی, tv ٹی وی) or digits."""
+        words = []
+        for part in re.findall(r"[A-Za-z]+|\d+", label):
+            if part.isdigit():
+                words.append(numbers.digits(part))
+                continue
+            low = part.lower()
+            if low in WEB_LABELS:
+                words.append(WEB_LABELS[low])
+            elif found := self.lexicon.lookup(part):
+                words.append(found)
+            elif len(low) <= 3 or not VOWELS_RE.search(low):
+                words.append(spell(low))
+            elif english.is_english(low):
+                words.append(read_latin(low, self.lexicon.lookup, self.roman.read))
+            elif pieces := _english_pieces(low, self.lexicon.lookup):
+                words.append(" ".join(read_latin(p, self.lexicon.lookup, self.roman.read) for p in pieces))
             else:
-                said.append(" ".join(read_latin(p, self.lexicon.lookup) for p in re.findall(r"[A-Za-z]+|\d+", label)
-                                     if not p.isdigit()) or numbers.digits(label))
-        return " ڈاٹ ".join(said)
+                words.append(read_latin(low, self.lexicon.lookup, self.roman.read))
+        return " ".join(w for w in words if w)
 
 
-TOKEN_KINDS = ("url", "cur", "time", "date", "phone", "range", "num", "latin", "hashtag", "word", "other")
+TOKEN_KINDS = ("url", "cur", "time", "iso", "date", "version", "slash", "vulgar", "alnum", "phone", "range", "num",
+               "abbr", "latin", "hashtag", "word", "other")
+
+
+VOWELS_RE = re.compile(r"[aeiouy]")
+
+
+def _english_pieces(word: str, lookup) -> list[str] | None:
+    """dawnnews → [dawn, news]: two words the lexicon or the English dictionary knows, longest first."""
+    for cut in range(len(word) - 3, 2, -1):
+        head, tail = word[:cut], word[cut:]
+        if all(lookup(p) or english.is_english(p) for p in (head, tail)):
+            return [head, tail]
+    return None
+
+
+PREVIOUS_LATIN_RE = re.compile(r"([A-Za-z]+)\s+$")
+MODEL_NUMBER_RE = re.compile(r"\s(\d{1,3})(?![\d.,:/%A-Za-z])")
+
+
+def _agreement(rest: str) -> int:
+    """The ordinal's form for the words after it: 3rd سہ ماہی → تیسری (feminine); 2nd ٹیسٹ میچ میں → دوسرے
+    (oblique before a postposition); 1st → پہلا."""
+    words = re.findall(rf"[{LETTERS}]+", rest[:60])[:3]
+    if any(w in FEMININE_NOUNS for w in words[:2]):
+        return 1
+    if any(w in POSTPOSITIONS for w in words[1:3]):
+        return 2
+    return 0
 
 
 def _kind(m: re.Match) -> str:

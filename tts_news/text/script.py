@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass, field
 
 from tts_news.errors import UserError
+from tts_news.text.latin import ABBREVIATIONS
 from tts_news.text.normalize import Normalized, Normalizer, Span, TextWarning
 
 # A sentence ends at ۔ ؟ ! ? (with any closing quotes or brackets), or at a '.' after an Urdu or
-# lowercase letter — not inside 8.25, U.S. or an ellipsis.
-SENTENCE_END_RE = re.compile(r"""(?:[۔؟!?]+|(?<![\dA-Z.])\.(?![\d.]))["'’”»)\]]*""")
+# lowercase letter — not inside 8.25, U.S., an ellipsis, a score written 2۔2, or after Dr.
+SENTENCE_END_RE = re.compile(r"""(?:(?<!\d)۔+|۔+(?!\d)|[؟!?]+|(?<![\dA-Z.])\.(?![\d.]))["'’”»)\]]*""")
+ABBREVIATION_BEFORE_RE = re.compile(r"(?<![A-Za-z])(?:" + "|".join(ABBREVIATIONS) + r")\.$")
 PHRASE_CUTS = "،؛"
 TITLE_CHARS = 200
 DEFAULT_MAX_CHARS = 400
@@ -44,6 +46,7 @@ class Paragraph:
 class Script:
     title: str
     paragraphs: list[Paragraph] = field(default_factory=list)
+    omitted: list[TextWarning] = field(default_factory=list)  # markup furniture left out, by input position
 
     @property
     def sentences(self) -> list[Sentence]:
@@ -56,7 +59,7 @@ class Script:
 
     @property
     def warnings(self) -> list[TextWarning]:
-        return [w for s in self.sentences for w in s.warnings]
+        return [*self.omitted, *(w for s in self.sentences for w in s.warnings)]
 
 
 def split_paragraphs(text: str) -> list[tuple[int, str]]:
@@ -80,6 +83,7 @@ def split_sentences(paragraph: str) -> list[tuple[int, str]]:
     out = []
     start = 0
     ends = [m.end() for m in SENTENCE_END_RE.finditer(paragraph)]
+    ends = [e for e in ends if not ABBREVIATION_BEFORE_RE.search(paragraph, 0, e)]
     for end in [*ends, len(paragraph)]:
         piece = paragraph[start:end]
         if piece.strip():
@@ -128,8 +132,8 @@ def _sub_sentence(text: str, base: int, norm: Normalized, a: int, b: int) -> Sen
 
 
 def sentences_of(text: str, start: int, normalizer: Normalizer, max_chars: int) -> list[Sentence]:
-    """Normalize one written sentence; cut it into pieces a voice can say comfortably."""
-    norm = normalizer.normalize(text)
+    """Normalize one written sentence (markup already out); cut it into pieces a voice says comfortably."""
+    norm = normalizer.normalize(text, markup=False)
     if not norm.spoken.strip():
         # Nothing to say (a line of emoji or quotes): keep its warnings, say nothing.
         return [Sentence(text, "", start, (), tuple(
@@ -145,11 +149,15 @@ def build_script(
     title: str | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
 ) -> Script:
-    """The article's first line is its title (and its own paragraph) unless a title is given."""
+    """The article's first line is its title (and its own paragraph) unless a title is given. HTML and
+    page furniture are taken out first (`<p>` and `<br>` end paragraphs); the script's offsets index the
+    text that is read, and what was left out is in `script.omitted`."""
+    plain, omitted = normalizer.strip(text)
+    text = plain.text
     paragraphs = split_paragraphs(text)
     if not paragraphs:
         raise UserError("the article is empty: there is no text to read")
-    script = Script(title=title or headline(text))
+    script = Script(title=title or headline(text), omitted=omitted)
     for index, (p_start, p_text) in enumerate(paragraphs):
         sentences: list[Sentence] = []
         for s_start, s_text in split_sentences(p_text):
