@@ -9,11 +9,9 @@ long bulletin costs its source audio once and a few blocks more.
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tts_news import files
 from tts_news.errors import UserError
 from tts_news.mastering import BLOCK_S, OUTPUT_RATE, Master
 
@@ -381,9 +380,4 @@ def chapters_json(chapters: list[Chapter]) -> dict:
     }
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp makes files private; episodes are served and shared
-    os.replace(tmp, path)
+write_text_atomic = files.write_text_atomic

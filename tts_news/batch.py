@@ -11,10 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +19,7 @@ from pathlib import Path
 
 from tts_news.config import Settings
 from tts_news.errors import UserError
+from tts_news.files import copy_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +72,14 @@ class Manifest:
         self.path = folder / MANIFEST
         try:
             self.data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
             self.data = {}
+        except (OSError, ValueError) as err:
+            # Treating it as empty would render and publish everything again.
+            raise UserError(f"{self.path}: the batch manifest is unreadable ({err}); fix it, or move it away "
+                            "to start the folder afresh (every article is then rendered again)") from err
+        if not isinstance(self.data, dict):
+            raise UserError(f"{self.path}: the batch manifest is not a JSON object; fix it or move it away")
         self.data.setdefault("articles", {})
         self.data.setdefault("bulletins", {})
 
@@ -92,10 +96,7 @@ class Manifest:
         self.save()
 
     def save(self) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".manifest.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self.data, f, ensure_ascii=False, indent=1)
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, json.dumps(self.data, ensure_ascii=False, indent=1))
 
 
 def _digest(*parts) -> str:
@@ -192,6 +193,7 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
 
     queue = JobQueue(settings)
     waiting: dict[str, Article] = {}
+    refused: list[Outcome] = []
     for article in todo:
         entry = manifest.entry(article.stem)
         job_id = entry.get("job_id") if entry.get("digest") == article.digest else None
@@ -201,12 +203,17 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
                 continue
         except NotFound:
             pass
-        job = queue.submit(article.text, voice=voice_name, source="batch", published=publish)
+        try:
+            job = queue.submit(article.text, voice=voice_name, source="batch", published=publish)
+        except UserError as err:  # nothing to say, a full queue or disk: this article, not the run
+            manifest.record(article.stem, digest=article.digest, status="failed")
+            refused.append(Outcome(article.path.name, "failed", str(err)))
+            continue
         manifest.record(article.stem, digest=article.digest, job_id=job.id, status="queued")
         waiting[job.id] = article
 
     bar = CharBar(sum(len(a.text) for a in todo), len(todo))
-    outcomes = []
+    outcomes = refused
     try:
         while waiting:
             for job_id, article in list(waiting.items()):
@@ -222,9 +229,7 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
                     outcomes.append(Outcome(article.path.name, "failed", job.error or "failed"))
                     continue
                 for suffix in EPISODE_SUFFIXES:
-                    tmp = out / f".{article.stem}{suffix}.part"
-                    shutil.copyfile(queue.library.episode_path(job_id, suffix), tmp)
-                    os.replace(tmp, out / f"{article.stem}{suffix}")
+                    copy_atomic(queue.library.episode_path(job_id, suffix), out / f"{article.stem}{suffix}")
                 warnings = _warning_lines(job.warnings)
                 manifest.record(article.stem, status="done", title=job.title, voice=job.voice,
                                 duration=round(job.duration or 0, 3), chapters=job.chapters, warnings=warnings)

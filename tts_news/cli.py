@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -95,6 +96,21 @@ def cmd_voices(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_editor(args, settings: Settings) -> int:
+    """Print a TTS_NEWS_EDITORS entry for one editor: the password is hashed, never stored as given."""
+    import getpass
+
+    from werkzeug.security import generate_password_hash
+
+    if not re.fullmatch(r"[\w.-]{1,64}", args.name):
+        raise UserError("an editor's name is letters, digits, '.', '_' or '-' (at most 64)")
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("password: ")
+    if len(password) < 8:
+        raise UserError("the password needs at least 8 characters")
+    print(f"{args.name}={generate_password_hash(password)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tts-news", description="Urdu news articles → podcast MP3s")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -121,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     inst.add_argument("name")
     inst.add_argument("--from", dest="source", required=True, help=".tar.gz archive or model folder")
     p.set_defaults(func=cmd_voices)
+
+    p = sub.add_parser("editor", help="print a TTS_NEWS_EDITORS entry (NAME=HASH) for an editor of the web form")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_editor)
     _add_service_commands(sub)
     return parser
 

@@ -49,7 +49,17 @@ class Settings:
     cache_mb: int = 512
     gpu_batch: int = 32  # sentences per batch on a GPU (length-sorted); fp32, which beat fp16 on an H200
     max_article_chars: int = 100_000
-    api_key: str = ""
+    api_key: str = ""  # one API key; TTS_NEWS_API_KEYS takes several, separated by commas or spaces
+    api_keys: str = ""
+    # Editors who may use the web form: "name=HASH name2=HASH" (hashes from `tts-news editor-hash`).
+    editors: str = ""
+    submit_rate: str = "30/minute;300/hour"  # per client: POST /api/jobs, the web form, re-renders
+    speech_rate: str = "60/minute"  # per client: /v1/audio/speech
+    max_queued: int = 1000  # jobs waiting in total before new ones are refused (503)
+    max_queued_per_client: int = 50  # jobs one client may have waiting (429)
+    min_free_mb: int = 500  # new work is refused (507) when the data dir's disk has less free
+    keep_days: float = 30.0  # unpublished episodes and speech leftovers older than this are removed
+    max_title_chars: int = 300
     show_title: str = "اردو خبریں"
     show_author: str = "tts-news"
     show_owner_email: str = "news@example.com"
@@ -72,6 +82,21 @@ class Settings:
                 raise UserError(f"TTS_NEWS_{f.name.upper()}={raw!r} is not a valid {f.type}") from err
         values.update(overrides)
         return cls(**values)
+
+    @property
+    def all_api_keys(self) -> list[str]:
+        keys = [self.api_key, *self.api_keys.replace(",", " ").split()]
+        return [k.strip() for k in keys if k.strip()]
+
+    @property
+    def editor_hashes(self) -> dict[str, str]:
+        pairs = (item.partition("=") for item in self.editors.split())
+        return {name: digest for name, _, digest in pairs if name and digest}
+
+    @property
+    def credentials_configured(self) -> bool:
+        """Once any key or editor is set, every write needs one; with none, the app is open (loopback)."""
+        return bool(self.all_api_keys or self.editor_hashes)
 
     @property
     def models_dir(self) -> Path:

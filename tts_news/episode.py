@@ -7,7 +7,6 @@ rename, so a reader never sees a half-written episode.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from tts_news import audio
 from tts_news.config import Settings
 from tts_news.engine import Engine, load_engine
 from tts_news.errors import TooLarge, UserError
+from tts_news.files import atomic_path
 from tts_news.live import LiveStream
 from tts_news.synth import Segment, SegmentCache, synthesize, unsayable
 from tts_news.text.lexicon import Lexicon
@@ -156,8 +156,7 @@ def write_files(timeline: audio.Timeline, out: Path, settings: Settings, *, titl
     """OUT.mp3 (loudness-normalized, tagged, chapters), OUT.vtt and OUT.chapters.json, each by rename."""
     out = out.with_suffix(".mp3") if out.suffix.lower() != ".mp3" else out
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.part.mp3")
-    try:
+    with atomic_path(out) as tmp:
         tags = audio.Tags(title=title, artist=settings.show_author, album=settings.show_title,
                           publisher=settings.show_author, comment=f"voice: {voice}", cover=settings.cover)
         report = audio.encode_mp3(timeline, tmp, lufs=settings.loudness_lufs, true_peak=settings.true_peak_db,
@@ -165,10 +164,6 @@ def write_files(timeline: audio.Timeline, out: Path, settings: Settings, *, titl
         audio.write_text_atomic(out.with_suffix(".vtt"), audio.vtt_text(timeline.cues))
         audio.write_text_atomic(out.with_name(out.stem + ".chapters.json"),
                                 json.dumps(audio.chapters_json(timeline.chapters), ensure_ascii=False, indent=1))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out, report
 
 

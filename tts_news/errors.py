@@ -33,3 +33,32 @@ class Busy(UserError):
 
     code = "busy"
     status = 503
+
+
+class Unauthorized(UserError):
+    code = "unauthorized"
+    status = 401
+
+
+class TooManyQueued(UserError):
+    """This client already has as many jobs waiting as it may."""
+
+    code = "too_many_queued"
+    status = 429
+
+
+class QueueFull(UserError):
+    code = "queue_full"
+    status = 503
+
+
+class InsufficientStorage(UserError):
+    code = "insufficient_storage"
+    status = 507
+
+
+class ShowIdentityLost(UserError):
+    """The feed's stored identity is unreadable: the operator must look, nobody may guess a new one."""
+
+    code = "show_identity_lost"
+    status = 500

@@ -13,7 +13,10 @@ worker sweeps for jobs whose worker died (kill -9, power cut) and sends them aga
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import json
 import logging
+import shutil
 import sys
 import threading
 import time
@@ -21,7 +24,7 @@ import uuid
 from pathlib import Path
 
 from tts_news.config import Settings
-from tts_news.errors import UserError, VoiceUnavailable
+from tts_news.errors import InsufficientStorage, QueueFull, TooManyQueued, UserError, VoiceUnavailable
 from tts_news.library import Job, Library, worker_id
 from tts_news.live import info_file, read_json
 from tts_news.live import remove as remove_stream
@@ -39,6 +42,47 @@ DOWNLOAD_LOG_STEP = 0.1  # log a voice download's progress every 10 %
 # How long an idle consumer sleeps between polls of the queue at most (Huey backs off to this); a
 # speech request waits at most this long to be picked up.
 MAX_POLL_DELAY_S = 0.25
+CLEANUP_EVERY_S = 3600.0  # how often a sweeping worker removes expired files
+
+
+def json_serializer():
+    """Huey's messages as JSON, not pickle: whoever can write to the queue (a Redis reachable on the
+    network) can only name our tasks with plain arguments, never run code in a worker."""
+    from huey.registry import Message
+    from huey.serializer import Serializer
+
+    def encode(value):
+        if isinstance(value, Message):
+            return {"$message": [encode(v) for v in value]}
+        if isinstance(value, datetime.datetime):
+            return {"$datetime": value.isoformat()}
+        if isinstance(value, (list, tuple)):
+            return [encode(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): encode(v) for k, v in value.items()}
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        raise TypeError(f"the job queue carries only plain values, not {type(value).__name__}")
+
+    def decode(value):
+        if isinstance(value, dict):
+            if "$message" in value:
+                return Message(*(decode(v) for v in value["$message"]))
+            if "$datetime" in value:
+                return datetime.datetime.fromisoformat(value["$datetime"])
+            return {k: decode(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [decode(v) for v in value]
+        return value
+
+    class JsonSerializer(Serializer):
+        def _serialize(self, data) -> bytes:
+            return json.dumps(encode(data), ensure_ascii=False).encode("utf-8")
+
+        def _deserialize(self, data: bytes):
+            return decode(json.loads(data))
+
+    return JsonSerializer()
 
 
 def make_huey(settings: Settings):
@@ -47,9 +91,10 @@ def make_huey(settings: Settings):
     if settings.redis_url:
         # Plain RedisHuey ignores priorities (speech must pass queued episodes); results are pushed
         # to the waiting web process rather than polled for.
-        return PriorityRedisHuey("tts-news", url=settings.redis_url, notify_result=True)
+        return PriorityRedisHuey("tts-news", url=settings.redis_url, notify_result=True,
+                                 serializer=json_serializer())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("tts-news", filename=str(settings.data_dir / "queue.sqlite3"))
+    return SqliteHuey("tts-news", filename=str(settings.data_dir / "queue.sqlite3"), serializer=json_serializer())
 
 
 class JobQueue:
@@ -58,6 +103,7 @@ class JobQueue:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._fetch_failed = -FETCH_RETRY_S
+        self._normalizer = None
         self.library = Library(settings.data_dir, settings.job_lease_s)
         self.huey = make_huey(settings)
         self._task = self.huey.task(name=TASK_NAME)(self.run)
@@ -77,12 +123,45 @@ class JobQueue:
                                    f"tts-news voices pull {voice.name}")
         return voice.name
 
-    def submit(self, text: str, *, title: str | None = None, voice: str | None = None, source: str = "web",
-               published: bool = True) -> Job:
-        from tts_news.episode import check_article
+    def check_room(self, client: str | None = None) -> None:
+        """New work fits: disk space in the data dir, room in the queue, and in this client's share."""
+        free_mb = shutil.disk_usage(self.settings.data_dir).free / 2**20
+        if free_mb < self.settings.min_free_mb:
+            log.error("refusing new work: %.0f MB free in %s, TTS_NEWS_MIN_FREE_MB is %d", free_mb,
+                      self.settings.data_dir, self.settings.min_free_mb)
+            raise InsufficientStorage("the server is short of disk space and takes no new work for now; "
+                                      "try again later")
+        if client is not None and self.library.waiting(client) >= self.settings.max_queued_per_client:
+            raise TooManyQueued(f"you have {self.settings.max_queued_per_client} jobs waiting already; "
+                                "send more when some have finished")
+        if self.library.waiting() >= self.settings.max_queued:
+            raise QueueFull("the queue is full; try again in a few minutes")
+
+    def check_text(self, text: str, title: str | None = None) -> None:
+        """An article with something to say, within the limits — refused now, not by a job that fails later."""
+        from tts_news.episode import check_article, normalizer_for
+        from tts_news.text.script import build_script
 
         check_article(text, self.settings)
-        job = self.library.create(text, self.check_voice(voice), title, source=source, published=published)
+        if title is not None and len(title) > self.settings.max_title_chars:
+            raise UserError(f"the title has {len(title)} characters; the limit is {self.settings.max_title_chars}")
+        if self._normalizer is None:
+            self._normalizer = normalizer_for(self.settings)
+        if not build_script(text, self._normalizer).spoken:
+            raise UserError("the article has nothing a voice can say (no words, only symbols or markup)")
+
+    def submit(self, text: str, *, title: str | None = None, voice: str | None = None, source: str = "web",
+               published: bool = True, client: str | None = None) -> Job:
+        self.check_text(text, title)
+        voice = self.check_voice(voice)
+        self.check_room(client)
+        job = self.library.create(
+            text, voice, title, source=source, published=published, client=client or "",
+            max_waiting=self.settings.max_queued,
+            max_waiting_for_client=self.settings.max_queued_per_client if client is not None else None)
+        if job is None:  # another submission took the last place since check_room looked
+            self.check_room(client)
+            raise QueueFull("the queue is full; try again in a few minutes")
         self._send(job.id)
         return job
 
@@ -95,7 +174,8 @@ class JobQueue:
             log.warning("job %s is recorded but the queue is unreachable (%s); it will be sent when it is back",
                         job_id, err)
 
-    def rerender(self, job_id: str, voice: str | None = None) -> Job:
+    def rerender(self, job_id: str, voice: str | None = None, client: str | None = None) -> Job:
+        self.check_room(client)
         job = self.library.requeue(job_id, voice=self.check_voice(voice) if voice else None)
         self._send(job.id)
         return job
@@ -120,6 +200,7 @@ class JobQueue:
         will grow in, and the queued task (`.revoke()` if nobody waits for it any more)."""
         from tts_news.speech import stream_path
 
+        self.check_room()
         request_id = uuid.uuid4().hex
         path = stream_path(self.settings.data_dir, request_id, fmt)
         return path, self._speech(text, voice, fmt, speed, request_id)
@@ -238,10 +319,29 @@ class JobQueue:
         return cls(self.huey, workers=workers, worker_type="thread", periodic=False,
                    max_delay=MAX_POLL_DELAY_S, check_worker_health=True)
 
+    def remove_expired(self, now: float | None = None) -> int:
+        """Unpublished episodes and speech leftovers older than TTS_NEWS_KEEP_DAYS go; published
+        episodes stay (they are the feed)."""
+        cutoff = (now or time.time()) - self.settings.keep_days * 86400
+        removed = self.library.remove_unpublished(cutoff)
+        speech = self.settings.data_dir / "speech"
+        leftovers = [p for p in speech.glob("*") if p.is_file() and p.stat().st_mtime < cutoff] \
+            if speech.is_dir() else []
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        if removed or leftovers:
+            log.info("removed %d unpublished episodes and %d speech files older than %g days",
+                     len(removed), len(leftovers), self.settings.keep_days)
+        return len(removed) + len(leftovers)
+
     def sweep_forever(self, stop: threading.Event) -> None:
+        last_cleanup = 0.0
         while not stop.wait(max(1.0, self.settings.job_lease_s / 2)):
             try:
                 self.recover()
+                if time.monotonic() - last_cleanup > CLEANUP_EVERY_S:
+                    last_cleanup = time.monotonic()
+                    self.remove_expired()
             except Exception:  # a locked database or an unreachable Redis must not end the sweeps
                 log.exception("sweeping for stopped jobs failed; trying again later")
 

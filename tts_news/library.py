@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tts_news.errors import NotFound, UserError
+from tts_news.files import copy_atomic
 from tts_news.text.script import headline
 
 STATUSES = ("queued", "running", "done", "failed")
@@ -54,7 +55,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     published_at REAL,
     duration REAL,
     size INTEGER,
-    chapters INTEGER
+    chapters INTEGER,
+    client TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created);
@@ -89,6 +91,7 @@ class Job:
     duration: float | None = None
     size: int | None = None
     chapters: int | None = None
+    client: str = ""  # who sent it (an API key's fingerprint, an editor, an address): for per-client caps
 
     @property
     def has_episode(self) -> bool:
@@ -147,6 +150,9 @@ class Library:
                     if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                         db.execute("PRAGMA journal_mode=WAL")
                     db.executescript(SCHEMA)
+                    columns = {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
+                    if "client" not in columns:  # a library made before jobs remembered who sent them
+                        db.execute("ALTER TABLE jobs ADD COLUMN client TEXT NOT NULL DEFAULT ''")
                 break
             except sqlite3.OperationalError as err:
                 if "locked" not in str(err) or attempt == INIT_TRIES - 1:
@@ -174,18 +180,52 @@ class Library:
 
     # -- records --------------------------------------------------------------------------------
     def create(self, text: str, voice: str, title: str | None = None, *, source: str = "web",
-               published: bool = True, job_id: str | None = None) -> Job:
+               published: bool = True, job_id: str | None = None, client: str = "",
+               max_waiting: int | None = None, max_waiting_for_client: int | None = None) -> Job | None:
+        """Record a queued job. With caps, the record is made only while fewer jobs than that wait (in
+        all, and for this client) — checked in the same statement, so concurrent submissions cannot
+        overshoot; None when a cap refused it."""
         now = time.time()
         shown = title or headline(text)
         job = Job(id=job_id or new_job_id(), status="queued", voice=voice, title=shown[:300], text=text,
-                  stage="queued", source=source, published=published, created=now, updated=now)
+                  stage="queued", source=source, published=published, created=now, updated=now, client=client)
+        values = (job.id, job.status, job.stage, job.voice, job.title, job.text, job.source, int(published),
+                  now, now, client)
+        sql = ("INSERT INTO jobs (id, status, stage, voice, title, text, source, published, created, updated,"
+               " client) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE 1")
+        args: list = [*values]
+        if max_waiting is not None:
+            sql += " AND (SELECT COUNT(*) FROM jobs WHERE status = 'queued') < ?"
+            args.append(max_waiting)
+        if max_waiting_for_client is not None:
+            sql += " AND (SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND client = ?) < ?"
+            args += [client, max_waiting_for_client]
         with self._db() as db:
-            db.execute(
-                "INSERT INTO jobs (id, status, stage, voice, title, text, source, published, created, updated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job.id, job.status, job.stage, job.voice, job.title, job.text, job.source, int(published),
-                 now, now))
+            if db.execute(sql, args).rowcount != 1:
+                return None
         return job
+
+    def waiting(self, client: str | None = None) -> int:
+        """Jobs queued and not yet taken: all of them, or one client's."""
+        sql, args = "SELECT COUNT(*) FROM jobs WHERE status = 'queued'", []
+        if client is not None:
+            sql += " AND client = ?"
+            args.append(client)
+        with self._db() as db:
+            return db.execute(sql, args).fetchone()[0]
+
+    def remove_unpublished(self, older_than: float) -> list[str]:
+        """Forget finished or failed jobs nobody published (and their files) last touched before
+        `older_than`; returns their ids."""
+        with self._db() as db:
+            ids = [r[0] for r in db.execute(
+                "SELECT id FROM jobs WHERE published = 0 AND status IN ('done', 'failed') AND updated < ?",
+                (older_than,))]
+            for job_id in ids:
+                for path in self.episodes_dir.glob(f"{job_id}.*"):
+                    path.unlink(missing_ok=True)
+                db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+        return ids
 
     def get(self, job_id: str) -> Job:
         check_job_id(job_id)
@@ -265,7 +305,6 @@ class Library:
                        warnings: list[dict], source: str = "batch", job_id: str | None = None) -> Job:
         """Add an episode rendered elsewhere (a batch run) to the library, files copied in; with the id
         of one imported before, it replaces that episode's audio (id kept, version bumped)."""
-        import shutil
 
         exists = False
         if job_id:
@@ -283,9 +322,7 @@ class Library:
                            (text, voice, job_id))
         for suffix in (".vtt", ".chapters.json", ".mp3"):  # the MP3 last: its arrival completes the set
             src = files.with_name(files.stem + suffix) if suffix != ".mp3" else files.with_suffix(".mp3")
-            tmp = self.episode_path(job_id, suffix).with_name(f".{job_id}{suffix}.part")
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, self.episode_path(job_id, suffix))
+            copy_atomic(src, self.episode_path(job_id, suffix))
         self.finish(job_id, "import", title=title, duration=duration, chapters=chapters, warnings=warnings)
         return self.get(job_id)
 

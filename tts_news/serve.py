@@ -10,6 +10,8 @@ from tts_news.config import Settings
 # Live audio and streamed speech hold a request thread each for as long as they play: room for a
 # few dozen listeners beside the pages. The threads mostly sleep.
 SERVE_THREADS = 48
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+REQUEST_BODY_HEADROOM = 4
 
 
 def cmd_serve(args, settings: Settings) -> int:
@@ -21,13 +23,19 @@ def cmd_serve(args, settings: Settings) -> int:
     logging.getLogger("tts_news").setLevel(logging.INFO)  # the log says what the worker rendered
     queue = JobQueue(settings)
     app = create_app(settings, queue=queue)
+    if args.host not in LOOPBACK and not settings.credentials_configured:
+        print("tts-news: WARNING: serving on a network address with no API key or editor configured — anyone "
+              "who reaches it can queue work. Set TTS_NEWS_API_KEYS and TTS_NEWS_EDITORS (see README, "
+              "'Running it on a network').", file=sys.stderr, flush=True)
     stop = None if args.no_worker else start_embedded_worker(queue)
     worker = "no worker (run: tts-news worker)" if stop is None else "with an embedded worker"
     print(f"tts-news: serving on http://{args.host}:{args.port}/ {worker}; data in {settings.data_dir}",
           file=sys.stderr, flush=True)
     try:
         waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="tts-news",
-                       max_request_body_size=app.config["MAX_CONTENT_LENGTH"], _quiet=True)
+                       # waitress answers bodies past its limit itself, in plain text; under it the app
+                       # answers an oversized request with its JSON 413
+                       max_request_body_size=REQUEST_BODY_HEADROOM * app.config["MAX_CONTENT_LENGTH"], _quiet=True)
     finally:
         if stop is not None:
             stop.set()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from tts_news.engine import Engine
+from tts_news.files import atomic_path
 from tts_news.text.normalize import SPOKEN_PUNCTUATION, TextWarning
 from tts_news.text.script import Script, Sentence
 from tts_news.voices import Voice
@@ -95,14 +95,8 @@ class SegmentCache:
     def put(self, key: str, audio: np.ndarray) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, audio.astype(np.float32, copy=False), allow_pickle=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp, tmp.open("wb") as f:
+            np.save(f, audio.astype(np.float32, copy=False), allow_pickle=False)
 
     def prune(self) -> int:
         """Drop least recently used entries until the cache fits; returns bytes freed."""

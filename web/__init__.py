@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from tts_news.config import Settings
 from tts_news.errors import UserError
+from tts_news.files import write_text_atomic
 from tts_news.jobs import JobQueue
 
 # JSON may escape every Urdu letter as \uXXXX: six bytes a character, plus room for the rest.
@@ -26,11 +27,7 @@ def _secret_key(settings: Settings) -> str:
         return settings.secret_key
     path = settings.data_dir / "secret_key"
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_text(secrets.token_hex(32))
-        tmp.chmod(0o600)
-        tmp.replace(path)
+        write_text_atomic(path, secrets.token_hex(32), mode=0o600)
     return path.read_text().strip()
 
 
@@ -47,10 +44,12 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
         app.config.update(test_config)
     app.extensions["tts_news"] = queue or JobQueue(settings)
 
-    from web import api, feed, media, openai_api, pages
+    from web import api, feed, media, openai_api, openapi, pages, security
 
-    for module in (api, media, pages, feed, openai_api):  # a blueprint per concern
+    for module in (api, media, pages, feed, openai_api, openapi, security):  # a blueprint per concern
         app.register_blueprint(module.bp)
+    security.login_manager.init_app(app)
+    app.extensions["tts_news_limiter"] = security.make_limiter(app, settings)
 
     app.register_error_handler(UserError, _user_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -86,16 +85,39 @@ def _user_error(err: UserError):
     return _render_error(str(err), err.code, err.status)
 
 
-HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
-              415: "unsupported_media_type", 429: "too_many_requests"}
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+              413: "too_large", 415: "unsupported_media_type", 429: "rate_limit_exceeded"}
 
 
 def _http_error(err: HTTPException):
     if err.code and err.code >= 500:
         return _render_error("the server failed; try again, and tell us if it keeps happening", "server_error",
                              err.code)
-    message = {413: "the request is too large", 404: "no such page"}.get(err.code, err.description or err.name)
-    return _render_error(message, HTTP_CODES.get(err.code, "http_error"), err.code or 400)
+    message = {413: "the request is too large", 404: "no such page",
+               429: f"too many requests ({err.description}); slow down and try again shortly"}.get(
+        err.code, err.description or err.name)
+    response = _render_error(message, HTTP_CODES.get(err.code, "http_error"), err.code or 400)
+    if err.code == 429:
+        response = current_app.make_response(response)
+        response.headers.setdefault("Retry-After", str(_retry_after()))
+    return response
+
+
+def _retry_after() -> int:
+    """Seconds until the client's limit resets (Flask-Limiter knows; 60 if it cannot say)."""
+    import time
+
+    from flask import g
+
+    limit = getattr(g, "view_rate_limit", None)
+    limiter = current_app.extensions.get("tts_news_limiter")
+    if limit is not None and limiter is not None:
+        try:
+            reset, _ = limiter.limiter.get_window_stats(limit[0], *limit[1])
+            return max(1, int(reset - time.time()) + 1)
+        except Exception:
+            pass
+    return 60
 
 
 def _security_headers(response):

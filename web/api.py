@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, request, url_for
@@ -9,8 +10,10 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from tts_news.errors import UserError
 from tts_news.jobs import JobQueue
 from tts_news.library import Job
+from web.security import check_api_writer, client_id
 
 bp = Blueprint("api", __name__)
+log = logging.getLogger(__name__)
 
 
 def job_queue() -> JobQueue:
@@ -67,7 +70,20 @@ def json_body() -> dict:
         raise BadJson("the request body is not valid JSON")
     if not isinstance(data, dict):
         raise BadJson("the request body must be a JSON object like {\"text\": \"...\"}")
+    if (key := unencodable_field(data)) is not None:
+        raise BadJson(f"'{key}' holds an unpaired surrogate (\\ud800-\\udfff): it is not text")
     return data
+
+
+def unencodable_field(data: dict) -> str | None:
+    """The first field whose text is not valid Unicode (JSON allows lone surrogates; text cannot hold them)."""
+    for key, value in data.items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return str(key)
+    return None
 
 
 class BadJson(UserError):
@@ -94,21 +110,25 @@ def healthz():
     try:
         counts = queue.library.counts()
         queued = queue.huey.pending_count()
-    except Exception as err:  # the database or Redis is down: say so, with 503
-        return jsonify({"status": "unavailable", "error": {"message": str(err), "code": "unavailable"}}), 503
+    except Exception:  # the database or Redis is down: say so, with 503; the details go to the log only
+        log.exception("health check failed")
+        return jsonify({"status": "unavailable",
+                        "error": {"message": "the job database or queue is not answering", "code": "unavailable"}}), 503
     return jsonify({"status": "ok", "queue": "redis" if queue.settings.redis_url else "sqlite",
                     "queued": queued, "jobs": counts})
 
 
 @bp.post("/api/jobs")
 def create_job():
+    check_api_writer()
     data = json_body()
     text = data.get("text")
     if text is None:
         raise UserError("'text' is missing: send the article as {\"text\": \"...\"}")
     if not isinstance(text, str):
         raise UserError("'text' must be a string")
-    job = job_queue().submit(text, title=optional_str(data, "title"), voice=optional_str(data, "voice"))
+    job = job_queue().submit(text, title=optional_str(data, "title"), voice=optional_str(data, "voice"),
+                             client=client_id())
     body = job_json(job)
     return jsonify(body), 202, {"Location": body["status_url"]}
 
@@ -130,8 +150,9 @@ def get_job(job_id: str):
 @bp.post("/api/jobs/<job_id>/render")
 def rerender_job(job_id: str):
     """Render again (after installing a voice or fixing the lexicon): same id, new audio URL."""
+    check_api_writer()
     data = json_body() if request.content_length else {}
-    job = job_queue().rerender(job_id, voice=optional_str(data, "voice"))
+    job = job_queue().rerender(job_id, voice=optional_str(data, "voice"), client=client_id())
     return jsonify(job_json(job)), 202
 
 

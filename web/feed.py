@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
@@ -19,9 +20,12 @@ from pathlib import Path
 from flask import Blueprint, Response, request, send_file, url_for
 
 from tts_news.config import Settings
-from tts_news.errors import NotFound
+from tts_news.errors import NotFound, ShowIdentityLost
+from tts_news.files import write_text_atomic
 from tts_news.library import Job, Library
 from web.api import job_queue
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("feed", __name__)
 
@@ -48,12 +52,15 @@ def show_guid(settings: Settings, feed_url: str) -> str:
     path = settings.data_dir / "feed.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))["guid"]
-    except (OSError, ValueError, KeyError):
+    except FileNotFoundError:
         pass
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        # A new GUID would make every podcast app see a different show: never made silently.
+        log.error("%s is unreadable (%s): the feed is not served until it is fixed or removed", path, err)
+        raise ShowIdentityLost(f"the show's identity file {path.name} is unreadable; the operator must fix it") \
+            from err
     guid = podcast_guid(feed_url)
-    tmp = path.with_suffix(".part")
-    tmp.write_text(json.dumps({"guid": guid, "feed_url": feed_url}), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps({"guid": guid, "feed_url": feed_url}))
     return guid
 
 

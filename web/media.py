@@ -32,7 +32,11 @@ def _send(job_id: str, suffix: str):
                          download_name=download_name(job.title, job.id, suffix))
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Access-Control-Allow-Origin"] = "*"  # web podcast players fetch transcripts and chapters
-    response.headers["Cache-Control"] = IMMUTABLE if request.args.get("v") == str(job.version) else "no-cache"
+    # Immutable only while the file is the one this version recorded: a re-render renames new files in
+    # before it bumps the version, and those bytes must never be cached forever under the old URL.
+    recorded = job.finished is not None and path.stat().st_mtime <= job.finished
+    current = request.args.get("v") == str(job.version) and recorded
+    response.headers["Cache-Control"] = IMMUTABLE if current else "no-cache"
     return response
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,8 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from tts_news.errors import Busy, UnknownVoice, UserError
 from tts_news.live import FORMATS, done_marker, info_file, read_json, remove
 from tts_news.speech import SpeechRequestError, check_request
-from web.api import job_queue
+from web.api import job_queue, unencodable_field
+from web.security import bearer_key, key_is_valid
 from web.streams import follow
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
@@ -52,12 +52,7 @@ def _user_error(err: UserError):
 
 @bp.before_request
 def _check_key():
-    key = job_queue().settings.api_key
-    if not key:
-        return None
-    header = request.headers.get("Authorization", "")
-    sent = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    if not sent or not secrets.compare_digest(sent.encode(), key.encode()):
+    if job_queue().settings.credentials_configured and not key_is_valid(bearer_key()):
         return openai_error("Incorrect or missing API key: send 'Authorization: Bearer <key>'", "invalid_api_key",
                             401)
     return None
@@ -80,6 +75,9 @@ def speech():
     if not isinstance(data, dict):
         raise SpeechRequestError("the body must be a JSON object: {\"model\", \"input\", \"voice\"}",
                                  code="invalid_json")
+    if (key := unencodable_field(data)) is not None:
+        raise SpeechRequestError(f"'{key}' holds an unpaired surrogate: it is not text", param=key,
+                                 code="invalid_value")
     model = _field(data, "model", str, required=True)
     if model not in MODELS:
         raise SpeechRequestError(f"model {model!r} does not exist; models: {', '.join(MODELS)}", param="model",

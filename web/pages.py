@@ -20,6 +20,7 @@ from tts_news.config import PROJECT_ROOT
 from tts_news.errors import UnknownVoice, UserError, VoiceUnavailable
 from tts_news.library import Job
 from web.api import episode_urls, job_queue, voice_choices
+from web.security import client_id, editor_required
 
 bp = Blueprint("pages", __name__)
 
@@ -46,7 +47,16 @@ def _install(state) -> None:
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["stage_text"] = stage_text
-    app.context_processor(lambda: {"show_title": job_queue().settings.show_title})
+    app.context_processor(_page_context)
+
+
+def _page_context() -> dict:
+    from flask_login import current_user
+
+    settings = job_queue().settings
+    signed_in = current_user.is_authenticated
+    return {"show_title": settings.show_title, "signed_in": signed_in,
+            "needs_sign_in": settings.credentials_configured and not signed_in}
 
 
 # -- helpers for templates ----------------------------------------------------------------------
@@ -118,11 +128,13 @@ def sample():
 
 
 @bp.post("/jobs")
+@editor_required
 def submit():
     check_csrf()
     queue = job_queue()
     form = {k: request.form.get(k, "") for k in ("title", "text", "voice")}
     errors = {}
+    status = 400
     text = form["text"].replace("\r\n", "\n")
     limit = queue.settings.max_article_chars
     if not text.strip():
@@ -131,15 +143,17 @@ def submit():
         errors["text"] = f"متن {len(text):,} حروف کا ہے؛ حد {limit:,} حروف ہے۔ متن چھوٹا کریں۔"
     if not errors:
         try:
-            job = queue.submit(text, title=form["title"].strip() or None, voice=form["voice"] or None)
+            job = queue.submit(text, title=form["title"].strip() or None, voice=form["voice"] or None,
+                               client=client_id())
         except (UnknownVoice, VoiceUnavailable) as err:
             errors["voice"] = str(err)
-        except UserError as err:
+        except UserError as err:  # nothing to say, too many waiting (429), a full disk (507)…
             errors["text"] = str(err)
+            status = err.status
         else:
             return redirect(url_for("pages.job", job_id=job.id), 303)
     default, voices = voice_choices()
-    return render_template("home.html", form=form, errors=errors, voices=voices, limit=limit), 400
+    return render_template("home.html", form=form, errors=errors, voices=voices, limit=limit), status
 
 
 @bp.get("/jobs/<job_id>")
@@ -149,9 +163,10 @@ def job(job_id: str):
 
 
 @bp.post("/jobs/<job_id>/render")
+@editor_required
 def rerender(job_id: str):
     check_csrf()
-    job_queue().rerender(job_id)
+    job_queue().rerender(job_id, client=client_id())
     return redirect(url_for("pages.job", job_id=job_id), 303)
 
 

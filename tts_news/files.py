@@ -1,0 +1,44 @@
+"""One way to write a file that readers may see at any moment: to a unique temporary name beside it,
+then an atomic rename. A reader sees the old file or the new one, never half of one; on any error the
+temporary file is removed, so a failure leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SHARED_MODE = 0o644  # mkstemp makes files private; episodes and records are served and shared
+
+
+@contextmanager
+def atomic_path(path: Path, mode: int = SHARED_MODE) -> Iterator[Path]:
+    """Yield a temporary path beside `path` (same folder, so the rename is atomic); when the block
+    ends without error it replaces `path`, otherwise it is removed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".part{path.suffix}")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_bytes_atomic(path: Path, data: bytes, mode: int = SHARED_MODE) -> None:
+    with atomic_path(path, mode) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(path: Path, text: str, mode: int = SHARED_MODE) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"), mode)
+
+
+def copy_atomic(src: Path, dest: Path) -> None:
+    with atomic_path(dest) as tmp:
+        shutil.copyfile(src, tmp)
