@@ -363,3 +363,13 @@ def test_expired_unpublished_episodes_and_speech_leftovers_are_removed(settings)
     assert [j.id for j in queue.library.jobs()] == [kept.id]
     assert queue.library.episode_path(kept.id).exists() and not queue.library.episode_path(gone.id).exists()
     assert not leftover.exists()
+
+
+def test_measuring_loudness_checks_ffmpegs_exit_status(tmp_path):
+    from tts_news import audio
+    from tts_news.errors import UserError
+
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes(b"ID3 this is not audio at all" * 10)
+    with pytest.raises(UserError, match="could not measure"):
+        audio.measure_loudness(broken)

@@ -8,14 +8,17 @@ With TTS_NEWS_REDIS_URL set the articles go to the workers as jobs instead.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urljoin
 
 from tts_news.config import Settings
 from tts_news.errors import UserError
@@ -34,6 +37,7 @@ class Article:
     path: Path
     text: str
     digest: str = ""
+    source_url: str | None = None  # the web page a feed item was taken from
 
     @property
     def stem(self) -> str:
@@ -46,6 +50,60 @@ class Outcome:
     status: str  # rendered | skipped | failed
     detail: str = ""
     warnings: list[str] = field(default_factory=list)
+
+
+DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([mhd])")
+DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(text: str) -> float:
+    """'12h', '90m', '2d' → seconds."""
+    m = DURATION_RE.fullmatch(text.strip().lower())
+    if not m:
+        raise UserError(f"--since {text!r}: give a duration like 12h, 90m or 2d")
+    return float(m.group(1)) * DURATION_UNITS[m.group(2)]
+
+
+def read_feed_articles(urls: list[str], since_s: float, settings: Settings,
+                       now: float | None = None) -> tuple[list[Article], list[Outcome]]:
+    """The items of RSS/Atom feeds published within `since_s`, newest first, each page fetched (guarded)
+    and its article extracted; a feed or page that fails is reported, the rest go on."""
+    import feedparser
+
+    from tts_news.fetch import FEED_TYPES, article_from_url, fetch
+
+    cutoff = (now or time.time()) - since_s
+    found: dict[str, tuple[float, str]] = {}
+    bad: list[Outcome] = []
+    for url in urls:
+        try:
+            page = fetch(url, settings, accept=FEED_TYPES)
+        except UserError as err:
+            bad.append(Outcome(url, "failed", str(err)))
+            continue
+        parsed = feedparser.parse(page.body)
+        if not parsed.entries and parsed.get("bozo"):
+            bad.append(Outcome(url, "failed", f"not a readable RSS or Atom feed ({parsed.get('bozo_exception')})"))
+            continue
+        for entry in parsed.entries:
+            stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+            link = entry.get("link")
+            if not link or stamp is None:
+                continue
+            when = calendar.timegm(stamp)
+            if when >= cutoff:
+                found.setdefault(urljoin(page.url, link), (when, entry.get("title", "")))
+    articles = []
+    for link, (when, _) in sorted(found.items(), key=lambda kv: -kv[1][0]):
+        # A stable name per item: its time, then a digest of its address (a re-run finds it in the manifest).
+        name = time.strftime("%Y%m%d-%H%M", time.gmtime(when)) + "-" + hashlib.sha1(link.encode()).hexdigest()[:8]
+        try:
+            article = article_from_url(link, settings)
+        except UserError as err:
+            bad.append(Outcome(name, "failed", f"{link}: {err}"))
+            continue
+        articles.append(Article(Path(f"{name}.txt"), article.text, source_url=article.url))
+    return articles, bad
 
 
 def read_articles(folder: Path) -> tuple[list[Article], list[Outcome]]:
@@ -147,7 +205,7 @@ def _publish(library, article: Article, out: Path, manifest: Manifest, episode: 
                                  voice=episode["voice"], duration=episode["duration"],
                                  chapters=episode["chapters"], warnings=[{"message": w, "position": None}
                                                                          for w in episode["warnings"]],
-                                 job_id=manifest.entry(article.stem).get("job_id"))
+                                 job_id=manifest.entry(article.stem).get("job_id"), source_url=article.source_url)
     manifest.record(article.stem, job_id=job.id, published_digest=article.digest)
 
 
@@ -204,7 +262,8 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
         except NotFound:
             pass
         try:
-            job = queue.submit(article.text, voice=voice_name, source="batch", published=publish)
+            job = queue.submit(article.text, voice=voice_name, source="batch", published=publish,
+                               source_url=article.source_url)
         except UserError as err:  # nothing to say, a full queue or disk: this article, not the run
             manifest.record(article.stem, digest=article.digest, status="failed")
             refused.append(Outcome(article.path.name, "failed", str(err)))
@@ -275,13 +334,25 @@ def make_bulletin(articles: list[Article], voice, out: Path, settings: Settings,
 def cmd_batch(args, settings: Settings) -> int:
     from tts_news.voices import choose_voice, get_voice
 
-    folder, out = Path(args.dir), Path(args.output)
-    if not folder.is_dir():
-        raise UserError(f"{folder}: not a folder of articles")
-    out.mkdir(parents=True, exist_ok=True)
-    articles, outcomes = read_articles(folder)
-    if not articles and not outcomes:
-        raise UserError(f"{folder}: no .txt or .md articles")
+    out = Path(args.output)
+    feeds = args.feed or ([] if args.dir else settings.feeds.split())
+    if args.dir and args.feed:
+        raise UserError("give a folder of articles or --feed addresses, not both")
+    if feeds:
+        out.mkdir(parents=True, exist_ok=True)
+        articles, outcomes = read_feed_articles(feeds, parse_since(args.since), settings)
+        if not articles and not outcomes:
+            print(f"tts-news: no feed item in the last {args.since}", file=sys.stderr)
+    else:
+        if not args.dir:
+            raise UserError("give a folder of articles, or --feed URL (or set TTS_NEWS_FEEDS)")
+        folder = Path(args.dir)
+        if not folder.is_dir():
+            raise UserError(f"{folder}: not a folder of articles")
+        out.mkdir(parents=True, exist_ok=True)
+        articles, outcomes = read_articles(folder)
+        if not articles and not outcomes:
+            raise UserError(f"{folder}: no .txt or .md articles")
     notice = lambda m: print(f"tts-news: {m}", file=sys.stderr)  # noqa: E731
     on_workers = bool(settings.redis_url)
     # On workers, the workers pick the voice; here, the voice that will really speak.
@@ -339,8 +410,12 @@ def cmd_batch(args, settings: Settings) -> int:
 
 
 def add_command(sub) -> None:
-    p = sub.add_parser("batch", help="one episode per article file in a folder (resumable), and a bulletin")
-    p.add_argument("dir", help="folder of .txt / .md articles (first line: the title)")
+    p = sub.add_parser("batch", help="one episode per article file in a folder or item of news feeds "
+                                     "(resumable), and a bulletin")
+    p.add_argument("dir", nargs="?", help="folder of .txt / .md articles (first line: the title)")
+    p.add_argument("--feed", action="append", metavar="URL",
+                   help="an RSS or Atom feed whose recent items to render (repeatable; default TTS_NEWS_FEEDS)")
+    p.add_argument("--since", default="24h", help="with --feed: items published within this long (default 24h)")
     p.add_argument("-o", "--output", required=True, help="folder for the episodes")
     p.add_argument("--voice", help="voice name (see: tts-news voices)")
     p.add_argument("--bulletin", action="store_true",

@@ -38,7 +38,14 @@ def cmd_synth(args, settings: Settings) -> int:
     from tts_news.episode import prepare, read_article, render
     from tts_news.voices import choose_voice
 
-    text = read_article(args.input, sys.stdin)
+    if re.match(r"https?://", args.input, re.I):  # a web page: its article, fetched and extracted
+        from tts_news.fetch import article_from_url
+
+        article = article_from_url(args.input, settings)
+        print(f"tts-news: {article.url}: {article.title or 'untitled'}", file=sys.stderr)
+        text = article.text
+    else:
+        text = read_article(args.input, sys.stdin)
     voice = choose_voice(settings, args.voice, _download_progress(args.voice or settings.voice),
                          notice=lambda m: print(f"tts-news: {m}", file=sys.stderr))
     script = prepare(text, voice, settings, title=args.title)
@@ -117,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("synth", help="speak an article into OUT.mp3 (+ .vtt, .chapters.json)")
-    p.add_argument("input", help="UTF-8 article file, or - for standard input")
+    p.add_argument("input", help="UTF-8 article file, - for standard input, or an http(s) address of a news page")
     p.add_argument("-o", "--output", required=True, help="the MP3 to write")
     p.add_argument("--voice", help="voice name (see: tts-news voices)")
     p.add_argument("--title", help="episode title (default: the article's first line)")

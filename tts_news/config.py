@@ -60,6 +60,9 @@ class Settings:
     min_free_mb: int = 500  # new work is refused (507) when the data dir's disk has less free
     keep_days: float = 30.0  # unpublished episodes and speech leftovers older than this are removed
     max_title_chars: int = 300
+    fetch_allow_private: bool = False  # fetch articles from loopback/private addresses (tests, intranets)
+    fetch_timeout_s: float = 20.0  # the most a page or feed may take to arrive, whole
+    feeds: str = ""  # news feeds (RSS/Atom) for `batch --feed` when none is given: URLs separated by spaces
     show_title: str = "اردو خبریں"
     show_author: str = "tts-news"
     show_owner_email: str = "news@example.com"

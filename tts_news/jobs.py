@@ -151,12 +151,12 @@ class JobQueue:
             raise UserError("the article has nothing a voice can say (no words, only symbols or markup)")
 
     def submit(self, text: str, *, title: str | None = None, voice: str | None = None, source: str = "web",
-               published: bool = True, client: str | None = None) -> Job:
+               published: bool = True, client: str | None = None, source_url: str | None = None) -> Job:
         self.check_text(text, title)
         voice = self.check_voice(voice)
         self.check_room(client)
         job = self.library.create(
-            text, voice, title, source=source, published=published, client=client or "",
+            text, voice, title, source=source, published=published, client=client or "", source_url=source_url,
             max_waiting=self.settings.max_queued,
             max_waiting_for_client=self.settings.max_queued_per_client if client is not None else None)
         if job is None:  # another submission took the last place since check_room looked
@@ -164,6 +164,18 @@ class JobQueue:
             raise QueueFull("the queue is full; try again in a few minutes")
         self._send(job.id)
         return job
+
+    def submit_url(self, url: str, *, title: str | None = None, voice: str | None = None,
+                   client: str | None = None, source: str = "web") -> Job:
+        """An article from a web page: fetched (guarded), extracted, then queued like pasted text; the job
+        keeps the page's address."""
+        from tts_news.fetch import article_from_url
+
+        self.check_voice(voice)
+        self.check_room(client)  # refuse before fetching, not after
+        article = article_from_url(url, self.settings)
+        return self.submit(article.text, title=title, voice=voice, client=client, source=source,
+                           source_url=article.url)
 
     def _send(self, job_id: str) -> None:
         """Queue a recorded job. An unreachable queue (Redis restarting) loses nothing: the record

@@ -56,11 +56,15 @@ CREATE TABLE IF NOT EXISTS jobs (
     duration REAL,
     size INTEGER,
     chapters INTEGER,
-    client TEXT NOT NULL DEFAULT ''
+    client TEXT NOT NULL DEFAULT '',
+    source_url TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created);
 """
+
+# Columns added after the first release, for libraries made before them.
+ADDED_COLUMNS = {"client": "TEXT NOT NULL DEFAULT ''", "source_url": "TEXT"}
 
 
 @dataclass
@@ -92,6 +96,7 @@ class Job:
     size: int | None = None
     chapters: int | None = None
     client: str = ""  # who sent it (an API key's fingerprint, an editor, an address): for per-client caps
+    source_url: str | None = None  # the web page the article was taken from
 
     @property
     def has_episode(self) -> bool:
@@ -151,8 +156,9 @@ class Library:
                         db.execute("PRAGMA journal_mode=WAL")
                     db.executescript(SCHEMA)
                     columns = {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
-                    if "client" not in columns:  # a library made before jobs remembered who sent them
-                        db.execute("ALTER TABLE jobs ADD COLUMN client TEXT NOT NULL DEFAULT ''")
+                    for column, declaration in ADDED_COLUMNS.items():  # a library made by an older version
+                        if column not in columns:
+                            db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {declaration}")
                 break
             except sqlite3.OperationalError as err:
                 if "locked" not in str(err) or attempt == INIT_TRIES - 1:
@@ -180,7 +186,7 @@ class Library:
 
     # -- records --------------------------------------------------------------------------------
     def create(self, text: str, voice: str, title: str | None = None, *, source: str = "web",
-               published: bool = True, job_id: str | None = None, client: str = "",
+               published: bool = True, job_id: str | None = None, client: str = "", source_url: str | None = None,
                max_waiting: int | None = None, max_waiting_for_client: int | None = None) -> Job | None:
         """Record a queued job. With caps, the record is made only while fewer jobs than that wait (in
         all, and for this client) — checked in the same statement, so concurrent submissions cannot
@@ -188,11 +194,12 @@ class Library:
         now = time.time()
         shown = title or headline(text)
         job = Job(id=job_id or new_job_id(), status="queued", voice=voice, title=shown[:300], text=text,
-                  stage="queued", source=source, published=published, created=now, updated=now, client=client)
+                  stage="queued", source=source, published=published, created=now, updated=now, client=client,
+                  source_url=source_url)
         values = (job.id, job.status, job.stage, job.voice, job.title, job.text, job.source, int(published),
-                  now, now, client)
+                  now, now, client, source_url)
         sql = ("INSERT INTO jobs (id, status, stage, voice, title, text, source, published, created, updated,"
-               " client) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE 1")
+               " client, source_url) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE 1")
         args: list = [*values]
         if max_waiting is not None:
             sql += " AND (SELECT COUNT(*) FROM jobs WHERE status = 'queued') < ?"
@@ -302,7 +309,8 @@ class Library:
                      published_at=job.published_at or now)
 
     def import_episode(self, files: Path, *, text: str, title: str, voice: str, duration: float, chapters: int,
-                       warnings: list[dict], source: str = "batch", job_id: str | None = None) -> Job:
+                       warnings: list[dict], source: str = "batch", job_id: str | None = None,
+                       source_url: str | None = None) -> Job:
         """Add an episode rendered elsewhere (a batch run) to the library, files copied in; with the id
         of one imported before, it replaces that episode's audio (id kept, version bumped)."""
 
@@ -314,7 +322,7 @@ class Library:
             except NotFound:
                 pass
         if not exists:
-            job_id = self.create(text, voice, title, source=source, job_id=job_id).id
+            job_id = self.create(text, voice, title, source=source, job_id=job_id, source_url=source_url).id
             self.claim(job_id, "import")
         else:
             with self._db() as db:

@@ -51,6 +51,7 @@ def job_json(job: Job) -> dict:
         "warnings": job.warnings,
         "error": job.error,
         "attempts": job.attempts,
+        "source_url": job.source_url,
         "created": iso(job.created),
         "updated": iso(job.updated),
         "finished": iso(job.finished),
@@ -122,13 +123,18 @@ def healthz():
 def create_job():
     check_api_writer()
     data = json_body()
-    text = data.get("text")
-    if text is None:
-        raise UserError("'text' is missing: send the article as {\"text\": \"...\"}")
-    if not isinstance(text, str):
-        raise UserError("'text' must be a string")
-    job = job_queue().submit(text, title=optional_str(data, "title"), voice=optional_str(data, "voice"),
-                             client=client_id())
+    text, url = data.get("text"), optional_str(data, "url")
+    title, voice = optional_str(data, "title"), optional_str(data, "voice")
+    if text is not None and url is not None:
+        raise UserError("send the article as 'text' or as a web address in 'url', not both")
+    if url is not None:
+        job = job_queue().submit_url(url, title=title, voice=voice, client=client_id())
+    else:
+        if text is None:
+            raise UserError("'text' is missing: send the article as {\"text\": \"...\"} or {\"url\": \"https://...\"}")
+        if not isinstance(text, str):
+            raise UserError("'text' must be a string")
+        job = job_queue().submit(text, title=title, voice=voice, client=client_id())
     body = job_json(job)
     return jsonify(body), 202, {"Location": body["status_url"]}
 

@@ -83,7 +83,8 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.E
 def _description(job: Job) -> str:
     lines = [line.strip() for line in job.text.splitlines() if line.strip()]
     body = " ".join(lines[1:] if len(lines) > 1 else lines)
-    return body if len(body) <= DESCRIPTION_CHARS else body[:DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "…"
+    body = body if len(body) <= DESCRIPTION_CHARS else body[:DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "…"
+    return f"{body}\n\nاصل خبر: {job.source_url}" if job.source_url else body
 
 
 def build_feed(settings: Settings, library: Library, base: str) -> bytes:

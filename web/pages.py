@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from tts_news.audio import read_vtt
 from tts_news.config import PROJECT_ROOT
 from tts_news.errors import UnknownVoice, UserError, VoiceUnavailable
+from tts_news.fetch import FetchError
 from tts_news.library import Job
 from web.api import episode_urls, job_queue, voice_choices
 from web.security import client_id, editor_required
@@ -118,7 +119,7 @@ def _created(job: Job) -> str:
 def home():
     text = _sample() if request.args.get("sample") == "1" else ""
     default, voices = voice_choices()
-    return render_template("home.html", form={"title": "", "text": text, "voice": default}, errors={},
+    return render_template("home.html", form={"title": "", "text": text, "voice": default, "url": ""}, errors={},
                            voices=voices, limit=job_queue().settings.max_article_chars)
 
 
@@ -132,21 +133,30 @@ def sample():
 def submit():
     check_csrf()
     queue = job_queue()
-    form = {k: request.form.get(k, "") for k in ("title", "text", "voice")}
+    form = {k: request.form.get(k, "") for k in ("title", "text", "voice", "url")}
     errors = {}
     status = 400
     text = form["text"].replace("\r\n", "\n")
+    url = form["url"].strip()
     limit = queue.settings.max_article_chars
-    if not text.strip():
-        errors["text"] = "خبر کا متن لکھیں: یہ خانہ خالی ہے۔"
+    if url and text.strip():
+        errors["url"] = "ویب پتہ یا متن، دونوں میں سے ایک دیں۔"
+    elif not url and not text.strip():
+        errors["text"] = "خبر کا متن لکھیں یا اوپر اس کا ویب پتہ دیں: دونوں خانے خالی ہیں۔"
     elif len(text) > limit:
         errors["text"] = f"متن {len(text):,} حروف کا ہے؛ حد {limit:,} حروف ہے۔ متن چھوٹا کریں۔"
     if not errors:
+        title, voice = form["title"].strip() or None, form["voice"] or None
         try:
-            job = queue.submit(text, title=form["title"].strip() or None, voice=form["voice"] or None,
-                               client=client_id())
+            if url:
+                job = queue.submit_url(url, title=title, voice=voice, client=client_id())
+            else:
+                job = queue.submit(text, title=title, voice=voice, client=client_id())
         except (UnknownVoice, VoiceUnavailable) as err:
             errors["voice"] = str(err)
+        except FetchError as err:  # the page could not be had: said in Urdu, the details after
+            errors["url"] = f"{err.urdu} ({err})"
+            status = err.status
         except UserError as err:  # nothing to say, too many waiting (429), a full disk (507)…
             errors["text"] = str(err)
             status = err.status
