@@ -35,6 +35,7 @@ JOB = {
         "warnings": {"type": "array"}, "error": {"type": ["string", "null"]}, "attempts": {"type": "integer"},
         "created": NULLABLE_TIME, "updated": NULLABLE_TIME, "finished": NULLABLE_TIME,
         "status_url": {"type": "string"}, "live_audio_url": {"type": ["string", "null"]},
+        "source_url": {"type": ["string", "null"]},
         "episode": {"type": ["object", "null"]},
     },
 }
@@ -55,7 +56,7 @@ def description(limit: int, voices: list[str]) -> dict:
     voice = {"enum": [*voices, None]}
     job_ref = {"$ref": "#/components/schemas/Job"}
     job_id = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    write_errors = _errors(400, 401, 413, 415, 429, 503, 507)
+    write_errors = _errors(400, 401, 413, 415, 422, 429, 503, 507)
     return {
         "openapi": "3.1.0",
         "info": {"title": "tts-news", "version": __version__,
@@ -76,8 +77,10 @@ def description(limit: int, voices: list[str]) -> dict:
                 "post": {
                     "operationId": "createJob", "security": [{"bearer": []}, {}],
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                        "type": "object", "required": ["text"],
+                        "type": "object", "oneOf": [{"required": ["text"]}, {"required": ["url"]}],
                         "properties": {"text": {"type": "string", "minLength": 1, "maxLength": limit},
+                                       "url": {"type": "string", "format": "uri",
+                                               "description": "a news page to fetch the article from"},
                                        "title": {"type": ["string", "null"], "maxLength": 300},
                                        "voice": voice}}}}},
                     "responses": {"202": _json(job_ref, "queued"), **write_errors, **_errors(409)},
