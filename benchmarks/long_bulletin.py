@@ -52,7 +52,7 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
 
-    from tts_news import audio
+    from tts_news import encode
     from tts_news.engine import load_engine
     from tts_news.random_voices import build_fairseq_mms, mms_size_voice_file
     from tts_news.voices import get_voice
@@ -73,7 +73,7 @@ def main() -> int:
         out = Path(tmp) / "bulletin.mp3"
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
             figures = pool.submit(render, settings, texts, str(out)).result()
-        loud = audio.measure_loudness(out)
+        loud = encode.measure_loudness(out)
     figures |= {"characters": chars, "loudness_lufs": loud["integrated_lufs"],
                 "true_peak_dbtp": loud["true_peak_dbtp"]}
     print(json.dumps(figures))

@@ -109,9 +109,9 @@ def tarball(folder: Path, top: str) -> bytes:
 
 @pytest.fixture
 def queue(settings):
-    from tts_news.jobs import JobQueue
+    from tts_news.service import Service
 
-    return JobQueue(settings)
+    return Service(settings)
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def client(app):
 @pytest.fixture
 def worker(queue):
     """The worker `tts-news serve` embeds: a real Huey consumer thread rendering with espeak-urdu."""
-    from tts_news.jobs import start_embedded_worker
+    from tts_news.worker import start_embedded_worker
 
     stop = start_embedded_worker(queue)
     yield queue

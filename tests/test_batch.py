@@ -127,12 +127,12 @@ def test_an_interrupted_run_continues_where_it_stopped(settings, tmp_path):
 def test_published_batch_episodes_appear_in_the_feed(settings, tmp_path):
     import feedparser
 
-    from tts_news.jobs import JobQueue
+    from tts_news.service import Service
     from web import create_app
 
     src, out = stories(tmp_path / "in"), tmp_path / "out"
     assert batch(str(src), "-o", str(out), "--voice", "espeak-urdu", "--publish").returncode == 0
-    client = create_app(settings, queue=JobQueue(settings)).test_client()
+    client = create_app(settings, queue=Service(settings)).test_client()
     feed = feedparser.parse(client.get("/feed.xml").data)
     assert sorted(e.title for e in feed.entries) == sorted(["موسم کی خبر", "بجٹ کی خبر", "کھیل کی خبر"])
     for entry in feed.entries:
@@ -175,7 +175,7 @@ def test_with_redis_the_articles_go_to_the_workers(settings, redis_url, tmp_path
 
 
 def test_markdown_loses_its_markup_but_no_words():
-    from tts_news.episode import strip_markdown
+    from tts_news.articles import strip_markdown
 
     text = "## سرخی\n\n> اقتباس **اہم** ہے\n- نکتہ [ربط کا متن](https://x.pk)\n![تصویر میں وزیراعظم](a.jpg)\n---\n"
     assert strip_markdown(text).split() == "سرخی اقتباس اہم ہے نکتہ ربط کا متن تصویر میں وزیراعظم".split()

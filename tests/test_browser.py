@@ -33,11 +33,12 @@ if not Path(CHROMIUM).exists():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The app on 127.0.0.1 with its embedded worker, and one finished episode."""
-    from tts_news.jobs import JobQueue, start_embedded_worker
+    from tts_news.service import Service
+    from tts_news.worker import start_embedded_worker
     from web import create_app
 
     settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("site") / "data", offline=True)
-    queue = JobQueue(settings)
+    queue = Service(settings)
     stop = start_embedded_worker(queue)
     url, shutdown = serve_in_thread(create_app(settings, queue=queue))
     episode = queue.submit(ARTICLE, voice="espeak-urdu")
@@ -119,7 +120,7 @@ def test_job_page_is_accessible_while_running_and_when_done(site, page):
 
 def test_failed_job_is_announced_as_an_alert(site, page):
     queue = site["queue"]
-    job = queue.library.create("خبر۔", "espeak-urdu")
+    job = queue.library.create("خبر۔", "espeak-urdu", "خبر۔")
     queue.library.claim(job.id, "test:0")
     queue.library.fail(job.id, "test:0", "the voice crashed")
     page.goto(f"{site['url']}/jobs/{job.id}")

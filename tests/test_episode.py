@@ -15,10 +15,11 @@ from conftest import SEED
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from tts_news import audio
+from tts_news import encode, joins
 from tts_news.config import Settings
 from tts_news.episode import prepare, render
 from tts_news.synth import SegmentCache
+from tts_news.text.script import CHAPTER_TITLE_CHARS, short_title
 from tts_news.voices import get_voice
 
 
@@ -51,11 +52,17 @@ def test_seed_article_becomes_a_mono_44k_mp3_of_over_100_seconds(seed_episode):
     info = MP3(out).info
     assert info.channels == 1 and info.sample_rate == 44100 and info.length >= 100
     assert info.bitrate == 96000  # constant bitrate
-    assert "LUFS" in done.stdout and "chapters" in done.stdout
+    # The summary line tells the truth about the file it wrote.
+    summary = re.search(r"([\d.]+) s, (-?[\d.]+) LUFS, peak (-?[\d.]+) dBTP, (\d+) chapters", done.stdout)
+    assert summary, done.stdout
+    seconds, lufs, _, chapters = summary.groups()
+    assert abs(float(seconds) - info.length) < 0.2 and abs(float(lufs) + 16) <= 1
+    paragraphs = [line for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert int(chapters) == len(paragraphs)
 
 
 def test_episode_meets_podcast_loudness(seed_episode):
-    loud = audio.measure_loudness(seed_episode[0])
+    loud = encode.measure_loudness(seed_episode[0])
     assert abs(loud["integrated_lufs"] - (-16)) <= 1
     assert loud["true_peak_dbtp"] <= -1
 
@@ -71,7 +78,9 @@ def test_tags_and_one_chapter_per_paragraph(seed_episode):
     assert len(toc.child_element_ids) == len(paragraphs)
     chapters = ffprobe(out, "-show_chapters")["chapters"]
     assert len(chapters) == len(paragraphs)
-    assert [c["tags"]["title"] for c in chapters] == [p[:120] for p in paragraphs]  # in time order, as players list them
+    # in time order, as players list them; long paragraphs cut at a word, with an ellipsis
+    assert [c["tags"]["title"] for c in chapters] == [short_title(p) for p in paragraphs]
+    assert all(len(c["tags"]["title"]) <= CHAPTER_TITLE_CHARS + 1 for c in chapters)
 
 
 def test_transcript_and_json_chapters_sit_beside_the_mp3_and_agree(seed_episode):
@@ -83,6 +92,10 @@ def test_transcript_and_json_chapters_sit_beside_the_mp3_and_agree(seed_episode)
     starts = [int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for h, m, s, ms, *_ in cues]
     assert starts == sorted(starts)
     assert chapters["version"] and [c["startTime"] for c in chapters["chapters"]][0] == 0
+    # chapters tile the episode: each ends where the next starts, the last at the end of the audio
+    spans = [(c["startTime"], c["endTime"]) for c in chapters["chapters"]]
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    assert abs(spans[-1][1] - MP3(out).info.length) < 0.1
     # every chapter starts exactly where a cue starts: both come from the same sample counts
     assert all(any(abs(c["startTime"] - s) < 0.002 for s in starts) for c in chapters["chapters"])
     assert "جنیوا میں 5 گھنٹے تک" in vtt  # the transcript shows the text as written
@@ -134,10 +147,10 @@ def test_pauses_between_sentences_and_paragraphs_have_the_set_lengths(settings, 
     text = "سرخی\nپہلا جملہ ہے۔ دوسرا جملہ ہے۔\nتیسرا جملہ ہے۔\n"
     voice = get_voice(settings, "espeak-urdu")
     from tts_news.engine import load_engine
-    from tts_news.synth import synthesize
+    from tts_news.synth import voice_segments
 
-    segments = list(synthesize(prepare(text, voice, settings), voice, load_engine(voice, settings)))
-    timeline = audio.assemble(segments, sentence_pause=0.4, paragraph_pause=1.0, title_pause=1.5,
+    segments = list(voice_segments(prepare(text, voice, settings), voice, load_engine(voice, settings)))
+    timeline = joins.assemble(segments, sentence_pause=0.4, paragraph_pause=1.0, title_pause=1.5,
                               chapter_titles={})
     gaps = [round(b.start - a.end, 3) for a, b in zip(timeline.cues, timeline.cues[1:])]
     assert gaps == pytest.approx([1.5, 0.4, 1.0], abs=0.05)
@@ -159,21 +172,34 @@ def test_pauses_between_sentences_and_paragraphs_have_the_set_lengths(settings, 
     assert long_runs == pytest.approx(sorted([0.4, 1.0, 1.5]), abs=0.06)
 
 
-def test_joins_never_click(settings, tmp_path):
-    text = "پہلا جملہ ہے۔ دوسرا جملہ ہے۔ تیسرا جملہ ہے۔"
-    voice = get_voice(settings, "espeak-urdu")
-    from tts_news.engine import load_engine
-    from tts_news.synth import synthesize
+def test_joins_never_click_and_engine_silence_is_trimmed(settings):
+    """Sentences that start and stop mid-wave at full level, padded with a voice's half-second of
+    silence (as Coqui pads): at the joins the signal must move no faster than inside the speech, and
+    the padding must not reach the listener."""
+    from tts_news.synth import Segment
 
-    segments = list(synthesize(prepare(text, voice, settings), voice, load_engine(voice, settings)))
-    timeline = audio.assemble(segments, sentence_pause=0.3, paragraph_pause=0.8, title_pause=1.0, chapter_titles={})
-    x = timeline.audio
-    jumps = np.abs(np.diff(x))
-    rate = timeline.sample_rate
-    edges = [int(c.start * rate) for c in timeline.cues] + [int(c.end * rate) for c in timeline.cues]
+    voice = get_voice(settings, "espeak-urdu")
+    script = prepare("پہلا جملہ ہے۔ دوسرا جملہ ہے۔ تیسرا جملہ ہے۔", voice, settings, title="")
+    rate = 16000
+    t = np.arange(int(0.4 * rate)) / rate
+    tone = (0.5 * np.cos(2 * np.pi * 220 * t)).astype(np.float32)  # starts and ends near its peak
+    pad = np.zeros(int(0.5 * rate), dtype=np.float32)
+    sentences = script.sentences
+
+    def joined(pieces):
+        return joins.assemble([Segment(0, i, len(sentences), s, piece, rate, False)
+                               for i, (s, piece) in enumerate(zip(sentences, pieces))],
+                              sentence_pause=0.3, paragraph_pause=0.8, title_pause=1.0, chapter_titles={})
+
+    cut = joined([tone] * len(sentences))  # cut mid-sound: only the fade keeps the joins smooth
+    jumps = np.abs(np.diff(cut.audio))
+    edges = [int(round(c.start * rate)) for c in cut.cues] + [int(round(c.end * rate)) for c in cut.cues]
     at_joins = max(jumps[max(0, e - 3): e + 3].max() for e in edges)
-    inside = max(jumps[int(c.start * rate) + 200: int(c.end * rate) - 200].max() for c in timeline.cues)
+    inside = max(jumps[int(c.start * rate) + 400: int(c.end * rate) - 400].max() for c in cut.cues)
     assert at_joins <= inside
+    padded = joined([np.concatenate([pad, tone, pad])] * len(sentences))
+    for cue in padded.cues:  # each cue is the tone (plus the small kept edge), not the padding
+        assert cue.end - cue.start < 0.4 + 2 * joins.TRIM_KEEP_S + 0.02
 
 
 def test_re_rendering_after_editing_one_paragraph_synthesizes_only_that_paragraph(settings, tmp_path):

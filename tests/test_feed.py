@@ -119,12 +119,12 @@ def test_an_items_guid_and_date_stay_when_its_audio_is_rendered_again(client, wo
 
 def test_the_show_guid_is_fixed_once_made_and_the_public_url_is_used(settings, client, published):
     from tts_news.config import Settings
-    from tts_news.jobs import JobQueue
+    from tts_news.service import Service
     from web import create_app
 
     first = ET.fromstring(client.get("/feed.xml").data).findtext("channel/podcast:guid", namespaces=NS)
     moved = Settings.from_env(public_url="https://news.example.org/")
-    feed = create_app(moved, queue=JobQueue(moved)).test_client().get("/feed.xml").data
+    feed = create_app(moved, queue=Service(moved)).test_client().get("/feed.xml").data
     channel = ET.fromstring(feed).find("channel")
     assert channel.find("atom:link", NS).attrib["href"] == "https://news.example.org/feed.xml"
     assert channel.find("item/enclosure").attrib["url"].startswith("https://news.example.org/episodes/")
@@ -133,12 +133,12 @@ def test_the_show_guid_is_fixed_once_made_and_the_public_url_is_used(settings, c
 
 def test_show_details_come_from_settings(settings):
     from tts_news.config import Settings
-    from tts_news.jobs import JobQueue
+    from tts_news.service import Service
     from web import create_app
 
     custom = Settings.from_env(show_title="شام کی خبریں", show_author="نیوز روم", show_owner_email="desk@news.pk",
                                show_description="روزانہ کا خبرنامہ")
     feed = podcastparser.parse("http://x/feed.xml", io.BytesIO(
-        create_app(custom, queue=JobQueue(custom)).test_client().get("/feed.xml").data))
+        create_app(custom, queue=Service(custom)).test_client().get("/feed.xml").data))
     assert (feed["title"], feed["description"], feed["itunes_author"], feed["itunes_owner"]["email"]) == (
         "شام کی خبریں", "روزانہ کا خبرنامہ", "نیوز روم", "desk@news.pk")

@@ -16,7 +16,7 @@ import pytest
 from conftest import SEED, free_port, wait_for_job
 
 from tts_news.config import Settings
-from tts_news.jobs import JobQueue
+from tts_news.service import Service
 
 ARTICLE = "جنیوا میں 25 ممالک کا اجلاس\nاجلاس میں 3 قراردادیں منظور ہوئیں۔ اگلا اجلاس 2027 میں ہوگا۔"
 
@@ -62,7 +62,7 @@ def test_an_article_over_the_limit_is_413(settings, tmp_path):
     from web import create_app
 
     small = Settings.from_env(max_article_chars=50)
-    client = create_app(small, queue=JobQueue(small)).test_client()
+    client = create_app(small, queue=Service(small)).test_client()
     response = post(client, {"text": "خبر " * 20})
     assert response.status_code == 413 and error_of(response)["code"] == "too_large"
     huge = json.dumps({"text": "خ" * 400_000}, ensure_ascii=True)  # past MAX_CONTENT_LENGTH
@@ -89,10 +89,15 @@ def test_an_unknown_id_is_404_json(client, path):
     assert error_of(response)["code"] == "not_found"
 
 
-def test_health_says_the_app_can_take_jobs(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.get_json()["status"] == "ok"
+def test_health_says_the_app_can_take_jobs_and_counts_them(client):
+    before = client.get("/healthz")
+    assert before.status_code == 200
+    body = before.get_json()
+    assert body["status"] == "ok" and body["queue"] == "sqlite" and body["queued"] == 0
+    assert body["jobs"] == {"queued": 0, "running": 0, "done": 0, "failed": 0}
+    post(client, {"text": ARTICLE, "voice": "espeak-urdu"})
+    after = client.get("/healthz").get_json()
+    assert after["queued"] == 1 and after["jobs"]["queued"] == 1
 
 
 def test_a_job_is_accepted_queued_and_kept(client, queue):
@@ -170,15 +175,15 @@ def test_running_a_finished_job_again_does_not_render_it_again(client, worker):
     job_id = post(client, {"text": ARTICLE, "voice": "espeak-urdu"}).get_json()["id"]
     done = wait_for_job(worker.library, job_id)
     mtime = worker.library.episode_path(job_id).stat().st_mtime_ns
-    worker.run(job_id)  # a duplicate queue entry arriving late
+    worker.worker.render_job(job_id)  # a duplicate queue entry arriving late
     assert worker.library.get(job_id).attempts == done.attempts == 1
     assert worker.library.episode_path(job_id).stat().st_mtime_ns == mtime
 
 
 def test_a_queued_job_the_queue_lost_is_sent_again(queue):
-    from tts_news.jobs import start_embedded_worker
+    from tts_news.worker import start_embedded_worker
 
-    job = queue.library.create(ARTICLE, "espeak-urdu")  # recorded, but never reached the queue
+    job = queue.library.create(ARTICLE, "espeak-urdu", "سرخی")  # recorded, but never reached the queue
     assert queue.recover() == 1  # before any worker runs, so no sweeper can have sent it first
     stop = start_embedded_worker(queue)
     try:
@@ -280,7 +285,7 @@ def test_two_workers_on_redis_render_twenty_jobs_each_once(settings, redis_url, 
     try:
         for proc, log in zip(workers, logs):
             _wait_for_line(log, "ready", proc)
-        queue = JobQueue(Settings.from_env(redis_url=redis_url))
+        queue = Service(Settings.from_env(redis_url=redis_url))
         assert queue.settings.redis_url == redis_url
         ids = [queue.submit(f"خبر نمبر {i}\nآج {i} افراد نے شرکت کی۔", voice="espeak-urdu").id for i in range(20)]
         jobs = [wait_for_job(queue.library, i, timeout=300) for i in ids]
@@ -299,7 +304,7 @@ def test_two_workers_on_redis_render_twenty_jobs_each_once(settings, redis_url, 
 
 def test_a_job_whose_worker_is_killed_completes_after_a_restart(settings, tmp_path):
     env = _env(settings)
-    queue = JobQueue(settings)
+    queue = Service(settings)
     log = tmp_path / "worker.log"
     proc = _start(["worker"], env, log)
     _wait_for_line(log, "ready", proc)
@@ -327,10 +332,10 @@ def test_a_job_whose_worker_is_killed_completes_after_a_restart(settings, tmp_pa
 
 def test_a_worker_loads_its_voice_model_once_at_start_not_per_job(tiny_voice):
     from tts_news.engine import _coqui
-    from tts_news.jobs import start_embedded_worker
+    from tts_news.worker import start_embedded_worker
 
     settings = Settings.from_env(voice=tiny_voice)
-    queue = JobQueue(settings)
+    queue = Service(settings)
     _coqui.cache_clear()
     stop = start_embedded_worker(queue)
     try:
@@ -347,10 +352,10 @@ def test_a_worker_loads_its_voice_model_once_at_start_not_per_job(tiny_voice):
 
 
 def test_a_failed_voice_download_is_not_tried_again_for_every_job(settings, file_server):
-    from tts_news.jobs import start_embedded_worker
+    from tts_news.worker import start_embedded_worker
 
     online = Settings.from_env(offline=False, download_base_url=file_server.url)  # the server has no voice
-    queue = JobQueue(online)
+    queue = Service(online)
     stop = start_embedded_worker(queue)
     try:
         jobs = [wait_for_job(queue.library, queue.submit(ARTICLE + f"\nنمبر {i}۔").id) for i in range(3)]
@@ -370,7 +375,7 @@ def test_a_job_sent_while_redis_is_down_is_kept_and_sent_when_it_is_back(setting
 
     port = free_port()
     down = Settings.from_env(redis_url=f"redis://127.0.0.1:{port}/0")
-    client = create_app(down, queue=JobQueue(down)).test_client()
+    client = create_app(down, queue=Service(down)).test_client()
     assert client.get("/healthz").status_code == 503
     response = post(client, {"text": ARTICLE, "voice": "espeak-urdu"})
     assert response.status_code == 202  # recorded: nothing the user sent is lost
@@ -388,7 +393,7 @@ def test_a_job_sent_while_redis_is_down_is_kept_and_sent_when_it_is_back(setting
         worker = _start(["worker"], _env(settings, TTS_NEWS_REDIS_URL=down.redis_url), log)
         try:
             _wait_for_line(log, "1 unfinished jobs sent again", worker)
-            assert wait_for_job(JobQueue(down).library, job_id).status == "done"
+            assert wait_for_job(Service(down).library, job_id).status == "done"
         finally:
             worker.terminate()
             worker.wait(10)

@@ -14,9 +14,9 @@ import pytest
 from conftest import SEED, serve_in_thread, wait_for_job
 from test_jobs import _env, _start, _wait_for_line
 
-from tts_news import audio
+from tts_news import encode
 from tts_news.config import Settings
-from tts_news.jobs import JobQueue
+from tts_news.service import Service
 
 LONG = "\n".join([SEED.read_text(encoding="utf-8")] * 3)  # long enough to listen before it is done
 
@@ -53,9 +53,9 @@ def test_a_job_streams_its_audio_while_it_renders_as_loud_as_the_episode(live, q
     stream.write_bytes(heard)
     episode = queue.library.episode_path(job["id"])
     assert decoded_seconds(stream) == pytest.approx(done.duration, abs=1.0)  # the whole article
-    live_loudness = audio.measure_loudness(stream)["integrated_lufs"]
-    assert live_loudness == pytest.approx(audio.measure_loudness(episode)["integrated_lufs"], abs=2)
-    assert audio.measure_loudness(stream)["true_peak_dbtp"] <= -1
+    live_loudness = encode.measure_loudness(stream)["integrated_lufs"]
+    assert live_loudness == pytest.approx(encode.measure_loudness(episode)["integrated_lufs"], abs=2)
+    assert encode.measure_loudness(stream)["true_peak_dbtp"] <= -1
     # once done: no live URL, and the old one leads to the episode
     assert get_json(f"{live}/api/jobs/{job['id']}")["live_audio_url"] is None
     with urllib.request.urlopen(live + job["live_audio_url"], timeout=10) as response:
@@ -88,7 +88,7 @@ def test_twenty_listeners_hear_one_render_and_one_who_leaves_costs_nothing(live,
 
 
 def test_a_queued_job_s_listener_waits_for_the_first_sentence(settings, tmp_path):
-    queue = JobQueue(settings)
+    queue = Service(settings)
     from web import create_app
 
     url, stop = serve_in_thread(create_app(settings, queue=queue))  # no worker yet
@@ -100,7 +100,7 @@ def test_a_queued_job_s_listener_waits_for_the_first_sentence(settings, tmp_path
         listener.start()
         time.sleep(1.0)
         assert listener.is_alive()  # waiting, not turned away
-        from tts_news.jobs import start_embedded_worker
+        from tts_news.worker import start_embedded_worker
 
         halt = start_embedded_worker(queue)
         listener.join(120)
@@ -113,7 +113,7 @@ def test_a_queued_job_s_listener_waits_for_the_first_sentence(settings, tmp_path
 def test_a_listener_hears_the_stream_end_cleanly_when_the_worker_dies(settings, tmp_path):
     env = _env(settings, TTS_NEWS_JOB_LEASE_S="2")
     on_short_lease = Settings.from_env(job_lease_s=2)
-    queue = JobQueue(on_short_lease)
+    queue = Service(on_short_lease)
     from web import create_app
 
     url, stop = serve_in_thread(create_app(on_short_lease, queue=queue))

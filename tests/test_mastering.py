@@ -11,7 +11,7 @@ import pytest
 import soxr
 from conftest import SEED
 
-from tts_news import audio
+from tts_news import encode, joins
 from tts_news.mastering import OUTPUT_RATE, LoudnessMeter, Master, limit_true_peak, limited
 
 
@@ -56,7 +56,7 @@ def test_the_timeline_gives_its_samples_in_blocks_exactly():
     rng = np.random.default_rng(3)
     parts = [(int(rng.integers(0, 5000)), rng.standard_normal(int(rng.integers(1, 30000))).astype(np.float32))
              for _ in range(40)]
-    timeline = audio.Timeline(parts, 16000)
+    timeline = joins.Timeline(parts, 16000)
     joined = np.concatenate([np.concatenate([np.zeros(gap, np.float32), piece]) for gap, piece in parts])
     for size in (1, 777, 16000, 10**7):
         got = list(timeline.blocks(size))
@@ -83,11 +83,11 @@ def test_rumble_dc_and_nyquist_energy_still_land_at_podcast_loudness(rate, espea
     x = soxr.resample(espeak_speech, 22050, rate).astype(np.float32)
     t = np.arange(len(x)) / rate
     x = x + 0.05 + 0.3 * np.sin(2 * np.pi * 30 * t) + 0.1 * np.sin(2 * np.pi * 0.49 * rate * t)
-    timeline = audio.Timeline([(0, x.astype(np.float32))], rate)
+    timeline = joins.Timeline([(0, x.astype(np.float32))], rate)
     out = tmp_path / "loud.mp3"
-    report = audio.encode_mp3(timeline, out, lufs=-16, true_peak=-1.5, bitrate="96k",
-                              tags=audio.Tags(title="t", artist="a", album="b"))
-    measured = audio.measure_loudness(out)
+    report = encode.encode_mp3(timeline, out, lufs=-16, true_peak=-1.5, bitrate="96k",
+                              tags=encode.Tags(title="t", artist="a", album="b"))
+    measured = encode.measure_loudness(out)
     assert measured["integrated_lufs"] == pytest.approx(-16, abs=1)
     assert measured["true_peak_dbtp"] <= -1
     assert report["integrated_lufs"] == pytest.approx(measured["integrated_lufs"], abs=0.5)
@@ -97,10 +97,10 @@ def test_a_heavily_limited_voice_still_reaches_the_target(espeak_speech):
     """Clicks far above the speech: the limiter takes dBs; the prediction makes them up, no re-encode."""
     x = espeak_speech.copy()
     x[::2205] = 0.9  # a click every 100 ms
-    master = Master(audio.Timeline([(0, x)], 22050).blocks, 22050, lufs=-16, true_peak=-1.5)
+    master = Master(joins.Timeline([(0, x)], 22050).blocks, 22050, lufs=-16, true_peak=-1.5)
     for _ in master.blocks():
         pass
-    assert master.loudness == pytest.approx(-16, abs=audio.LOUDNESS_TOLERANCE)
+    assert master.loudness == pytest.approx(-16, abs=encode.LOUDNESS_TOLERANCE)
     assert master.true_peak <= -1.5 + 1e-3
 
 
@@ -108,7 +108,7 @@ def test_a_voice_too_peaky_for_the_target_is_limited_not_squashed():
     """Noise bursts whose every syllable the limiter holds at the ceiling: more gain would only
     distort, so the gain stops rising (a few dB of limiting), short of the target."""
     x = speechlike(60, 16000, seed=4)
-    master = Master(audio.Timeline([(0, x)], 16000).blocks, 16000, lufs=-10, true_peak=-1.5)
+    master = Master(joins.Timeline([(0, x)], 16000).blocks, 16000, lufs=-10, true_peak=-1.5)
     master.measure()
     for _ in master.blocks():
         pass

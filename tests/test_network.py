@@ -21,7 +21,7 @@ from conftest import PROJECT_ROOT, free_port, serve_in_thread, wait_for_job
 from werkzeug.security import generate_password_hash
 
 from tts_news.config import Settings
-from tts_news.jobs import JobQueue
+from tts_news.service import Service
 from web import create_app
 
 ARTICLE = "سرخی\nکراچی میں بارش ہوئی۔"
@@ -31,11 +31,11 @@ PASSWORD = "a-long-editor-password"
 
 def make(settings: Settings, **overrides):
     s = Settings.from_env(**overrides)
-    queue = JobQueue(s)
+    queue = Service(s)
     return create_app(s, queue=queue, test_config={"TESTING": True}), queue
 
 
-def mark_done(queue: JobQueue, job_id: str) -> None:
+def mark_done(queue: Service, job_id: str) -> None:
     with queue.library._db() as db:
         db.execute("UPDATE jobs SET status = 'done', stage = 'done' WHERE id = ?", (job_id,))
 
@@ -224,7 +224,7 @@ def test_an_article_with_nothing_to_say_or_too_long_a_title_is_400_at_once(clien
 
 
 def test_the_queue_carries_json_and_will_not_unpickle(settings, tmp_path):
-    queue = JobQueue(settings)
+    queue = Service(settings)
     job = queue.submit(ARTICLE)
     [raw] = queue.huey.storage.enqueued_items()
     message = json.loads(raw)  # JSON, not pickle
@@ -348,9 +348,9 @@ def test_one_atomic_write_helper_leaves_nothing_behind_on_failure(tmp_path):
 
 
 def test_expired_unpublished_episodes_and_speech_leftovers_are_removed(settings):
-    queue = JobQueue(settings)
-    kept = queue.library.create(ARTICLE, "espeak-urdu", published=True)
-    gone = queue.library.create(ARTICLE, "espeak-urdu", published=False)
+    queue = Service(settings)
+    kept = queue.library.create(ARTICLE, "espeak-urdu", "سرخی", published=True)
+    gone = queue.library.create(ARTICLE, "espeak-urdu", "سرخی", published=False)
     for job in (kept, gone):
         mark_done(queue, job.id)
         queue.library.episode_path(job.id).write_bytes(b"mp3")
@@ -366,10 +366,10 @@ def test_expired_unpublished_episodes_and_speech_leftovers_are_removed(settings)
 
 
 def test_measuring_loudness_checks_ffmpegs_exit_status(tmp_path):
-    from tts_news import audio
+    from tts_news import encode
     from tts_news.errors import UserError
 
     broken = tmp_path / "broken.mp3"
     broken.write_bytes(b"ID3 this is not audio at all" * 10)
     with pytest.raises(UserError, match="could not measure"):
-        audio.measure_loudness(broken)
+        encode.measure_loudness(broken)

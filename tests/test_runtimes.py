@@ -16,7 +16,7 @@ from conftest import SEED
 from tts_news import vits_onnx
 from tts_news.engine import CoquiEngine, OnnxEngine, load_coqui_model, load_engine, model_files
 from tts_news.episode import prepare
-from tts_news.synth import synthesize
+from tts_news.synth import voice_segments
 from tts_news.voices import get_voice
 
 TEXTS = ["سلام", "جنیوا میں امریکی اور روسی صدور", "ملاقات کے بعد دونوں ممالک اپنے سفیروں کو دوبارہ تعینات کرنے پر "
@@ -129,8 +129,8 @@ def test_a_batching_engine_yields_sentences_in_article_order(settings, tiny_vits
     script = prepare(SEED.read_text(encoding="utf-8"), voice, settings)
     one = CoquiEngine(tiny_vits, batch_size=1, scales=(0.0, None, 0.0))
     batched = CoquiEngine(tiny_vits, batch_size=5, scales=(0.0, None, 0.0))
-    singles = list(synthesize(script, voice, one))
-    batches = list(synthesize(script, voice, batched))
-    assert [s.index for s in batches] == list(range(len(script.spoken)))
+    singles = list(voice_segments(script, voice, one))
+    batches = list(voice_segments(script, voice, batched))
+    assert [s.index for s in batches] == list(range(len(script.to_say)))
     assert [len(s.audio) for s in batches] == [len(s.audio) for s in singles]
     assert all(s.seconds > 0 and not s.cached for s in batches)

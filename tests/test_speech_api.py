@@ -93,11 +93,12 @@ def test_models_are_listed(client_for):
 
 def test_a_set_api_key_is_required(settings):
     from tts_news.config import Settings
-    from tts_news.jobs import JobQueue, start_embedded_worker
+    from tts_news.service import Service
+    from tts_news.worker import start_embedded_worker
     from web import create_app
 
     keyed = Settings.from_env(api_key="s3cret")
-    queue = JobQueue(keyed)
+    queue = Service(keyed)
     halt = start_embedded_worker(queue)
     url, stop = serve_in_thread(create_app(keyed, queue=queue))
     try:
@@ -121,7 +122,7 @@ def test_unknown_v1_routes_answer_in_openais_shape(client):
 def test_speech_goes_ahead_of_queued_episodes(queue):
     from conftest import SEED
 
-    from tts_news.jobs import start_embedded_worker
+    from tts_news.worker import start_embedded_worker
 
     ids = [queue.submit(SEED.read_text(encoding="utf-8"), voice="espeak-urdu").id for _ in range(3)]
     answered: list = []
@@ -152,7 +153,7 @@ def test_speech_through_redis_workers(settings, redis_url, tmp_path):
     from test_jobs import _env, _start, _wait_for_line
 
     from tts_news.config import Settings
-    from tts_news.jobs import JobQueue
+    from tts_news.service import Service
     from web import create_app
 
     log = tmp_path / "worker.log"
@@ -161,7 +162,7 @@ def test_speech_through_redis_workers(settings, redis_url, tmp_path):
     try:
         _wait_for_line(log, "ready", worker)
         on_redis = Settings.from_env(redis_url=redis_url)
-        url, stop = serve_in_thread(create_app(on_redis, queue=JobQueue(on_redis)))
+        url, stop = serve_in_thread(create_app(on_redis, queue=Service(on_redis)))
         client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
         speech = client.audio.speech.create(model="tts-1", voice="espeak-urdu", input=SENTENCE)
         assert speech.content.startswith(b"ID3") and duration_of(speech.content) > 1.0

@@ -19,7 +19,7 @@ from conftest import wait_for_job
 
 from tts_news.config import Settings
 from tts_news.fetch import AddressNotAllowed, check_address, fetch
-from tts_news.jobs import JobQueue
+from tts_news.service import Service
 from web import create_app
 
 PAGES = Path(__file__).parent / "web_pages"
@@ -126,9 +126,9 @@ def test_extraction_keeps_every_article_paragraph_and_none_of_the_furniture(site
 
 @pytest.fixture
 def open_worker(open_settings):
-    from tts_news.jobs import start_embedded_worker
+    from tts_news.worker import start_embedded_worker
 
-    queue = JobQueue(open_settings)
+    queue = Service(open_settings)
     stop = start_embedded_worker(queue)
     yield queue
     stop.set()
@@ -152,7 +152,7 @@ def test_a_link_is_enough_through_the_api(site, open_worker):
 
 
 def test_a_link_is_enough_on_the_home_page(site, open_settings, settings):
-    app = create_app(open_settings, queue=JobQueue(open_settings), test_config={"TESTING": True})
+    app = create_app(open_settings, queue=Service(open_settings), test_config={"TESTING": True})
     client = app.test_client()
     home = client.get("/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', home).group(1)
@@ -175,7 +175,7 @@ def test_a_link_is_enough_on_the_home_page(site, open_settings, settings):
     ("/missing.html", 422, "fetch_failed"),
 ])
 def test_fetch_failures_are_clear_4xx_errors(site, open_settings, path, status, code):
-    app = create_app(open_settings, queue=JobQueue(open_settings), test_config={"TESTING": True})
+    app = create_app(open_settings, queue=Service(open_settings), test_config={"TESTING": True})
     response = app.test_client().post("/api/jobs", json={"url": f"{site}{path}"})
     assert response.status_code == status, response.get_json()
     assert response.get_json()["error"]["code"] == code
@@ -190,7 +190,7 @@ def test_only_plain_http_addresses_are_fetched(settings, url):
 
 def test_the_guard_refuses_loopback_and_private_targets_by_default(site, settings):
     assert not settings.fetch_allow_private
-    app = create_app(settings, queue=JobQueue(settings), test_config={"TESTING": True})
+    app = create_app(settings, queue=Service(settings), test_config={"TESTING": True})
     response = app.test_client().post("/api/jobs", json={"url": f"{site}/bbc-like.html"})
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "address_not_allowed"
     port = site.rsplit(":", 1)[1]

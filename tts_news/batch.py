@@ -8,119 +8,25 @@ With TTS_NEWS_REDIS_URL set the articles go to the workers as jobs instead.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
 import logging
-import re
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from urllib.parse import urljoin
 
+from tts_news.articles import Article, Outcome, parse_since, read_articles, read_feed_articles
 from tts_news.config import Settings
 from tts_news.errors import UserError
 from tts_news.files import copy_atomic, write_text_atomic
+from tts_news.text.normalize import TextWarning
 
 log = logging.getLogger(__name__)
 
-ARTICLE_SUFFIXES = (".txt", ".md")
 MANIFEST = ".tts-news-batch.json"
 EPISODE_SUFFIXES = (".mp3", ".vtt", ".chapters.json")
 POLL_S = 0.5
-
-
-@dataclass
-class Article:
-    path: Path
-    text: str
-    digest: str = ""
-    source_url: str | None = None  # the web page a feed item was taken from
-
-    @property
-    def stem(self) -> str:
-        return self.path.stem
-
-
-@dataclass
-class Outcome:
-    name: str
-    status: str  # rendered | skipped | failed
-    detail: str = ""
-    warnings: list[str] = field(default_factory=list)
-
-
-DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([mhd])")
-DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400}
-
-
-def parse_since(text: str) -> float:
-    """'12h', '90m', '2d' → seconds."""
-    m = DURATION_RE.fullmatch(text.strip().lower())
-    if not m:
-        raise UserError(f"--since {text!r}: give a duration like 12h, 90m or 2d")
-    return float(m.group(1)) * DURATION_UNITS[m.group(2)]
-
-
-def read_feed_articles(urls: list[str], since_s: float, settings: Settings,
-                       now: float | None = None) -> tuple[list[Article], list[Outcome]]:
-    """The items of RSS/Atom feeds published within `since_s`, newest first, each page fetched (guarded)
-    and its article extracted; a feed or page that fails is reported, the rest go on."""
-    import feedparser
-
-    from tts_news.fetch import FEED_TYPES, article_from_url, fetch
-
-    cutoff = (now or time.time()) - since_s
-    found: dict[str, tuple[float, str]] = {}
-    bad: list[Outcome] = []
-    for url in urls:
-        try:
-            page = fetch(url, settings, accept=FEED_TYPES)
-        except UserError as err:
-            bad.append(Outcome(url, "failed", str(err)))
-            continue
-        parsed = feedparser.parse(page.body)
-        if not parsed.entries and parsed.get("bozo"):
-            bad.append(Outcome(url, "failed", f"not a readable RSS or Atom feed ({parsed.get('bozo_exception')})"))
-            continue
-        for entry in parsed.entries:
-            stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-            link = entry.get("link")
-            if not link or stamp is None:
-                continue
-            when = calendar.timegm(stamp)
-            if when >= cutoff:
-                found.setdefault(urljoin(page.url, link), (when, entry.get("title", "")))
-    articles = []
-    for link, (when, _) in sorted(found.items(), key=lambda kv: -kv[1][0]):
-        # A stable name per item: its time, then a digest of its address (a re-run finds it in the manifest).
-        name = time.strftime("%Y%m%d-%H%M", time.gmtime(when)) + "-" + hashlib.sha1(link.encode()).hexdigest()[:8]
-        try:
-            article = article_from_url(link, settings)
-        except UserError as err:
-            bad.append(Outcome(name, "failed", f"{link}: {err}"))
-            continue
-        articles.append(Article(Path(f"{name}.txt"), article.text, source_url=article.url))
-    return articles, bad
-
-
-def read_articles(folder: Path) -> tuple[list[Article], list[Outcome]]:
-    from tts_news.episode import read_article, strip_markdown
-
-    articles, bad = [], []
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()):
-        try:
-            text = read_article(path)
-            if path.suffix.lower() == ".md":
-                text = strip_markdown(text)
-                if not text.strip():
-                    raise UserError(f"{path}: the article is empty")
-            articles.append(Article(path, text))
-        except UserError as err:
-            bad.append(Outcome(path.name, "failed", str(err)))
-    return articles, bad
 
 
 class Manifest:
@@ -195,15 +101,14 @@ class CharBar:
 
 
 def _warning_lines(warnings) -> list[str]:
-    return [str(w) if not isinstance(w, dict) else
-            (f"character {w['position']}: {w['message']}" if w.get("position") is not None else w["message"])
-            for w in warnings]
+    """Warnings as manifest and summary lines, whether they come as objects or as job-record dicts."""
+    return [str(TextWarning.from_dict(w) if isinstance(w, dict) else w) for w in warnings]
 
 
 def _publish(library, article: Article, out: Path, manifest: Manifest, episode: dict) -> None:
     job = library.import_episode(out / f"{article.stem}.mp3", text=article.text, title=episode["title"],
                                  voice=episode["voice"], duration=episode["duration"],
-                                 chapters=episode["chapters"], warnings=[{"message": w, "position": None}
+                                 chapters=episode["chapters"], warnings=[TextWarning.notice(w).as_dict()
                                                                          for w in episode["warnings"]],
                                  job_id=manifest.entry(article.stem).get("job_id"), source_url=article.source_url)
     manifest.record(article.stem, job_id=job.id, published_digest=article.digest)
@@ -247,9 +152,9 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
     """Queue each article as a job for the workers (a job queued by an interrupted run is waited for,
     not queued twice), then copy each finished episode into OUTDIR."""
     from tts_news.errors import NotFound
-    from tts_news.jobs import JobQueue
+    from tts_news.service import Service
 
-    queue = JobQueue(settings)
+    queue = Service(settings)
     waiting: dict[str, Article] = {}
     refused: list[Outcome] = []
     for article in todo:

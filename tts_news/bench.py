@@ -120,7 +120,7 @@ def synthesis_rtfs(settings: Settings, voice) -> dict:
     export_s = time.perf_counter() - t
     engines = {"onnx": OnnxEngine(folder), "torch": CoquiEngine(model_dir)}
     texts = [voice_text(s.spoken, engines["onnx"]) for _, s in prepare(SEED.read_text(encoding="utf-8"), voice,
-                                                                         settings).spoken]
+                                                                         settings).to_say]
     figures = {"onnx_export_s": round(export_s, 2)}
     work = dict.fromkeys(engines, 0.0)
     audio = dict.fromkeys(engines, 0.0)
@@ -137,7 +137,7 @@ def synthesis_rtfs(settings: Settings, voice) -> dict:
 
 
 def bench_render(settings: Settings, voice_name: str) -> dict:
-    from tts_news import audio
+    from tts_news import encode
     from tts_news.random_voices import build_fairseq_mms, mms_size_voice_file
     from tts_news.voices import all_voices, get_voice
 
@@ -158,7 +158,7 @@ def bench_render(settings: Settings, voice_name: str) -> dict:
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
             figures |= pool.submit(_render_twice, settings, voice_name, tmp).result()
-        loud = audio.measure_loudness(Path(tmp) / "first.mp3")
+        loud = encode.measure_loudness(Path(tmp) / "first.mp3")
         figures |= {"loudness_lufs": loud["integrated_lufs"], "true_peak_dbtp": loud["true_peak_dbtp"]}
         figures |= bench_first_audio(settings, voice_name, Path(tmp))
     return figures

@@ -9,7 +9,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from tts_news import audio
+from tts_news import joins
 from tts_news.config import Settings
 from tts_news.engine import Engine, load_engine
 from tts_news.episode import (
@@ -17,15 +17,14 @@ from tts_news.episode import (
     ProgressFn,
     Tally,
     assemble,
-    episode_of,
+    counted_segments,
+    finish,
     prepare,
     segment_cache,
-    speak,
-    write_files,
 )
 from tts_news.synth import Segment, unsayable
 from tts_news.text.normalize import MONTHS
-from tts_news.text.script import Script
+from tts_news.text.script import Script, short_title
 from tts_news.voices import Voice
 
 OPENING = "{show}۔ یہ ہیں {day} {month} {year} کی خبریں۔"
@@ -35,18 +34,6 @@ CLOSING = "یہ تھیں آج کی خبریں۔ {show} سننے کا شکریہ�
 def opening_text(show: str, day: date) -> str:
     """Written with digits, as a transcript shows it; the normalizer reads the date in words."""
     return OPENING.format(show=show, day=day.day, month=MONTHS[day.month - 1], year=day.year)
-
-
-CHAPTER_TITLE_CHARS = 90  # a chapter list line, not the whole first paragraph of a wire story
-
-
-def short_title(text: str, limit: int = CHAPTER_TITLE_CHARS) -> str:
-    """At most `limit` characters, cut at a word boundary, with an ellipsis when cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
-    return cut.rstrip("،,؛;:") + "…"
 
 
 def bulletin_title(show: str, day: date) -> str:
@@ -60,8 +47,8 @@ def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Se
     parts = [(prepare(opening_text(settings.show_title, day), voice, settings), None)]
     parts += [(story, short_title(story.title)) for story in stories]
     parts.append((prepare(CLOSING.format(show=settings.show_title), voice, settings), None))
-    total = sum(len(script.spoken) for script, _ in parts)
-    ring = audio.chime(engine.sample_rate)
+    total = sum(len(script.to_say) for script, _ in parts)
+    ring = joins.chime(engine.sample_rate)
     cache = segment_cache(settings)
 
     tally = Tally()
@@ -76,7 +63,7 @@ def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Se
                 paragraph += 1
             if title:
                 titles[paragraph] = title
-            for seg in speak(script, voice, engine, cache, tally=tally):
+            for seg in counted_segments(script, voice, engine, cache, tally=tally):
                 yield dataclasses.replace(seg, paragraph=paragraph + seg.paragraph)
                 done += 1
                 if progress:
@@ -86,9 +73,6 @@ def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Se
     timeline = assemble(programme(), settings, titles)  # titles fill in as the programme is spoken
     # One chapter per story: the first takes in the opening, the last the closing line.
     timeline.chapters[0] = dataclasses.replace(timeline.chapters[0], start=0.0)
-    title = bulletin_title(settings.show_title, day)
-    out, report = write_files(timeline, out, settings, title=title, voice=voice.name)
-    cache.prune()
     warnings = [w for script, _ in parts for w in script.warnings + unsayable(script, engine)]
-    return episode_of(out, timeline, report, title=title, voice=voice.name, tally=tally, warnings=warnings,
-                      started=started)
+    return finish(timeline, out, settings, title=bulletin_title(settings.show_title, day), voice=voice, cache=cache,
+                  tally=tally, warnings=warnings, started=started, day=day)

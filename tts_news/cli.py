@@ -35,7 +35,8 @@ def _download_progress(name: str):
 
 
 def cmd_synth(args, settings: Settings) -> int:
-    from tts_news.episode import prepare, read_article, render
+    from tts_news.articles import read_article
+    from tts_news.episode import prepare, render
     from tts_news.voices import choose_voice
 
     if re.match(r"https?://", args.input, re.I):  # a web page: its article, fetched and extracted
@@ -49,7 +50,7 @@ def cmd_synth(args, settings: Settings) -> int:
     voice = choose_voice(settings, args.voice, _download_progress(args.voice or settings.voice),
                          notice=lambda m: print(f"tts-news: {m}", file=sys.stderr))
     script = prepare(text, voice, settings, title=args.title)
-    bar = _progress_bar("speaking", len(script.spoken), "sentence")
+    bar = _progress_bar("speaking", len(script.to_say), "sentence")
     episode = render(script, voice, Path(args.output), settings, use_cache=not args.no_cache,
                      progress=lambda done, total: bar.update(done - bar.n))
     bar.close()
@@ -154,9 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_service_commands(sub) -> None:
     """Commands whose modules own them: serve, worker, batch, bench."""
-    from tts_news import batch, bench, jobs, serve
+    from tts_news import batch, bench, serve, worker
 
-    for module in (batch, serve, jobs, bench):
+    for module in (batch, serve, worker, bench):
         module.add_command(sub)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -21,6 +22,9 @@ def _bool(raw: str) -> bool:
 
 def _path(raw: str) -> Path:
     return Path(raw).expanduser()
+
+
+PARSERS = {bool: _bool, int: int, float: float, Path: _path}
 
 
 def _default_data_dir() -> Path:
@@ -74,15 +78,17 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
         env = os.environ if env is None else env
         values = {}
+        types = typing.get_type_hints(cls)
         for f in fields(cls):
             raw = env.get(f"TTS_NEWS_{f.name.upper()}")
             if raw is None or raw == "":
                 continue
-            parse = {"bool": _bool, "int": int, "float": float, "Path": _path}.get(f.type, str)
+            kind = types[f.name]
+            parse = PARSERS.get(kind, str)
             try:
                 values[f.name] = parse(raw)
             except ValueError as err:
-                raise UserError(f"TTS_NEWS_{f.name.upper()}={raw!r} is not a valid {f.type}") from err
+                raise UserError(f"TTS_NEWS_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from err
         values.update(overrides)
         return cls(**values)
 

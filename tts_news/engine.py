@@ -13,7 +13,6 @@ import io
 import logging
 import subprocess
 import threading
-import wave
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,16 +63,15 @@ class EspeakEngine(Engine):
 
 
 def _wav_to_float(data: bytes, expected_rate: int) -> np.ndarray:
-    """espeak-ng streams WAV with placeholder sizes, so read the header and take the rest as PCM."""
-    with wave.open(io.BytesIO(data[:44])) as header:
-        rate, width, channels = header.getframerate(), header.getsampwidth(), header.getnchannels()
-    if width != 2 or channels != 1:
-        raise UserError(f"espeak-ng produced {channels}-channel {8 * width}-bit audio; expected mono 16-bit")
+    """espeak-ng's WAV (streamed, with placeholder sizes, which libsndfile reads) as float32 mono."""
+    import soundfile
+
+    audio, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    if audio.shape[1] != 1:
+        raise UserError(f"espeak-ng produced {audio.shape[1]}-channel audio; expected mono")
     if rate != expected_rate:
         raise UserError(f"espeak-ng speaks at {rate} Hz but the voice file says {expected_rate} Hz")
-    start = data.find(b"data") + 8
-    pcm = np.frombuffer(data[start : start + (len(data) - start) // 2 * 2], dtype="<i2")
-    return (pcm.astype(np.float32) / 32768.0).copy()
+    return np.ascontiguousarray(audio[:, 0])
 
 
 class CoquiEngine(Engine):

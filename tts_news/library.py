@@ -22,7 +22,6 @@ from pathlib import Path
 
 from tts_news.errors import NotFound, UserError
 from tts_news.files import copy_atomic
-from tts_news.text.script import headline
 
 STATUSES = ("queued", "running", "done", "failed")
 # How long SQLite waits for another process's write before giving up; renders write rarely.
@@ -185,15 +184,14 @@ class Library:
         return self.data_dir / "live" / f"{check_job_id(job_id)}.mp3"
 
     # -- records --------------------------------------------------------------------------------
-    def create(self, text: str, voice: str, title: str | None = None, *, source: str = "web",
+    def create(self, text: str, voice: str, title: str, *, source: str = "web",
                published: bool = True, job_id: str | None = None, client: str = "", source_url: str | None = None,
                max_waiting: int | None = None, max_waiting_for_client: int | None = None) -> Job | None:
         """Record a queued job. With caps, the record is made only while fewer jobs than that wait (in
         all, and for this client) — checked in the same statement, so concurrent submissions cannot
         overshoot; None when a cap refused it."""
         now = time.time()
-        shown = title or headline(text)
-        job = Job(id=job_id or new_job_id(), status="queued", voice=voice, title=shown[:300], text=text,
+        job = Job(id=job_id or new_job_id(), status="queued", voice=voice, title=title, text=text,
                   stage="queued", source=source, published=published, created=now, updated=now, client=client,
                   source_url=source_url)
         values = (job.id, job.status, job.stage, job.voice, job.title, job.text, job.source, int(published),
@@ -276,35 +274,37 @@ class Library:
                 (worker, now, now, now, job_id, job.status, job.updated))
         return self.get(job_id) if cur.rowcount == 1 else None
 
-    def _update(self, job_id: str, holder: str | None, **values) -> int:
+    def _update_held(self, job_id: str, holder: str, **values) -> int:
+        """Write to a running job only while `holder` (its worker) still holds it; rows written."""
+        return self._update(job_id, " AND worker = ? AND status = 'running'", [holder], values)
+
+    def _update_finished(self, job_id: str, **values) -> int:
+        """Write to a job only if it is done or failed (nobody is rendering it); rows written."""
+        return self._update(job_id, " AND status IN ('done', 'failed')", [], values)
+
+    def _update(self, job_id: str, condition: str, condition_args: list, values: dict) -> int:
         values["updated"] = time.time()
         cols = ", ".join(f"{k} = ?" for k in values)
-        sql = f"UPDATE jobs SET {cols} WHERE id = ?"
         args = [*(json.dumps(v, ensure_ascii=False) if k == "warnings" else v for k, v in values.items()), job_id]
-        if holder is not None:  # a worker only writes to a job it still holds
-            sql += " AND worker = ? AND status = 'running'"
-            args.append(holder)
-        else:
-            sql += " AND status IN ('done', 'failed')"
         with self._db() as db:
-            return db.execute(sql, args).rowcount
+            return db.execute(f"UPDATE jobs SET {cols} WHERE id = ?{condition}", [*args, *condition_args]).rowcount
 
     def progress(self, job_id: str, worker: str, done: int, total: int, stage: str = "speaking") -> None:
         now = time.time()
-        self._update(job_id, worker, done=done, total=total, stage=stage, heartbeat=now)
+        self._update_held(job_id, worker, done=done, total=total, stage=stage, heartbeat=now)
 
     def beat(self, job_id: str, worker: str) -> None:
-        self._update(job_id, worker, heartbeat=time.time())
+        self._update_held(job_id, worker, heartbeat=time.time())
 
     def note(self, job_id: str, worker: str, warnings: list[dict], voice: str) -> None:
-        self._update(job_id, worker, warnings=warnings, voice=voice)
+        self._update_held(job_id, worker, warnings=warnings, voice=voice)
 
     def finish(self, job_id: str, worker: str, *, title: str, duration: float, chapters: int,
                warnings: list[dict]) -> None:
         size = self.episode_path(job_id).stat().st_size
         now = time.time()
         job = self.get(job_id)
-        self._update(job_id, worker, status="done", stage="done", title=title[:300], duration=duration,
+        self._update_held(job_id, worker, status="done", stage="done", title=title, duration=duration,
                      chapters=chapters, size=size, warnings=warnings, finished=now, version=job.version + 1,
                      published_at=job.published_at or now)
 
@@ -335,7 +335,7 @@ class Library:
         return self.get(job_id)
 
     def fail(self, job_id: str, worker: str, message: str) -> None:
-        self._update(job_id, worker, status="failed", stage="failed", error=message, finished=time.time())
+        self._update_held(job_id, worker, status="failed", stage="failed", error=message, finished=time.time())
 
     def requeue(self, job_id: str, *, voice: str | None = None) -> Job:
         """Send a finished or failed job round again (a new voice, a fixed lexicon); id and old audio
@@ -343,7 +343,7 @@ class Library:
         values = {"status": "queued", "stage": "queued", "error": None, "done": 0, "worker": None}
         if voice:
             values["voice"] = voice
-        if not self._update(job_id, None, **values):  # only a finished or failed job goes round again
+        if not self._update_finished(job_id, **values):  # only a finished or failed job goes round again
             raise UserError(f"job {job_id} is already {self.get(job_id).status}")
         return self.get(job_id)
 

@@ -20,8 +20,8 @@ import numpy as np
 import soxr
 from scipy.signal import sosfilt
 
-from tts_news.audio import write_text_atomic
 from tts_news.errors import UserError
+from tts_news.files import write_text_atomic
 from tts_news.mastering import OUTPUT_RATE, LoudnessMeter, limit_true_peak, speech_band
 
 # What a stream can be, as ffmpeg makes it packet by packet: (encoder arguments, content type, rate).
@@ -107,7 +107,7 @@ def wav_stream_header(rate: int) -> bytes:
 
 
 class LiveStream:
-    """A growing file of levelled audio. `add(gap, piece)` takes what `audio.assemble` joins (silence
+    """A growing file of levelled audio. `add(gap, piece)` takes what `joins.assemble` joins (silence
     samples, then a trimmed and faded sentence) at the voice's rate; `close()` finishes the file.
     `info` is written beside it (STREAM.json) before the first byte, for whoever serves it."""
 

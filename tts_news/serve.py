@@ -17,11 +17,12 @@ REQUEST_BODY_HEADROOM = 4
 def cmd_serve(args, settings: Settings) -> int:
     import waitress
 
-    from tts_news.jobs import JobQueue, start_embedded_worker
+    from tts_news.service import Service
+    from tts_news.worker import start_embedded_worker
     from web import create_app
 
     logging.getLogger("tts_news").setLevel(logging.INFO)  # the log says what the worker rendered
-    queue = JobQueue(settings)
+    queue = Service(settings)
     app = create_app(settings, queue=queue)
     if args.host not in LOOPBACK and not settings.credentials_configured:
         print("tts-news: WARNING: serving on a network address with no API key or editor configured — anyone "

@@ -56,7 +56,7 @@ def stream_speech(text: str, voice_name: str | None, fmt: str, speed: float, set
     soon as the first sentence is spoken. The file's `.done` marker carries the warnings, or the
     error (message, code, status) if the request could not be spoken."""
     from tts_news.engine import load_engine
-    from tts_news.episode import assemble, prepare, segment_cache, speak
+    from tts_news.episode import assemble, counted_segments, prepare, segment_cache
     from tts_news.synth import unsayable
     from tts_news.voices import choose_voice
 
@@ -76,7 +76,7 @@ def stream_speech(text: str, voice_name: str | None, fmt: str, speed: float, set
     cache = segment_cache(settings)
     # Plain text has no headline: every paragraph break is the same pause.
     even = dataclasses.replace(settings, title_pause_ms=settings.paragraph_pause_ms)
-    assemble(speak(script, voice, engine, cache), even, {}, live=stream)
+    assemble(counted_segments(script, voice, engine, cache), even, {}, live=stream)
     cache.prune()
     warnings = notices + [str(w) for w in script.warnings + unsayable(script, engine)]
     stream.close(voice=voice.name, warnings=warnings)

@@ -117,11 +117,11 @@ class SegmentCache:
         return freed
 
 
-def synthesize(script: Script, voice: Voice, engine: Engine, cache: SegmentCache | None = None
-               ) -> Iterator[Segment]:
+def voice_segments(script: Script, voice: Voice, engine: Engine, cache: SegmentCache | None = None
+                   ) -> Iterator[Segment]:
     """Speak each sentence of the script, yielded in order; cached sentences are not synthesized
     again. An engine that works in batches gets the new sentences length-sorted, in batches."""
-    todo = script.spoken
+    todo = script.to_say
     texts = [voice_text(sentence.spoken, engine) for _, sentence in todo]
     keys = [SegmentCache.key(voice, engine.sample_rate, text) if cache else "" for text in texts]
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tts_news.config import Settings
 from tts_news.errors import UnknownVoice, UserError, VoiceUnavailable
+from tts_news.text.script import DEFAULT_MAX_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class Voice:
     sample_rate: int
     source: Path  # the .toml file it came from
     version: str = "1"
-    max_chars: int = 300  # longest spoken sentence the voice says comfortably in one call
+    max_chars: int = DEFAULT_MAX_CHARS  # longest spoken sentence the voice says comfortably in one call
     settings: dict = field(default_factory=dict)  # the engine's own table
 
     @property
@@ -66,6 +67,11 @@ class Voice:
             return path if path.is_absolute() else (self.source.parent / path).resolve()
         # Coqui's own folder naming; the word "fairseq" in it is how Coqui recognises MMS checkpoints.
         return settings.models_dir / self.model_name.replace("/", "--")
+
+    @property
+    def downloadable(self) -> bool:
+        """Weights this project fetches and installs itself (a named Coqui model, not a local `path`)."""
+        return self.engine == "coqui" and "path" not in self.settings
 
     def is_installed(self, settings: Settings) -> bool:
         if self.engine == "espeak":
@@ -102,7 +108,7 @@ def _check(data: dict, path: Path) -> Voice:
             raise bad(f"[coqui] {scale} must be a number {'above' if positive else 'of at least'} 0")
     if data["engine"] == "espeak" and not isinstance(engine_settings.get("voice", "ur"), str):
         raise bad("[espeak] voice must be a string")
-    max_chars = data.get("max_chars", 300)
+    max_chars = data.get("max_chars", DEFAULT_MAX_CHARS)
     if not isinstance(max_chars, int) or max_chars < 20:
         raise bad("'max_chars' must be a whole number of at least 20")
     if data["sample_rate"] <= 0:
@@ -216,7 +222,7 @@ def _unpack(archive: Path, into: Path) -> None:
 
 def install_voice(voice: Voice, source: Path, settings: Settings) -> Path:
     """`voices install NAME --from PATH`: a .tar.gz archive or an unpacked model folder."""
-    if voice.engine != "coqui" or "path" in voice.settings:
+    if not voice.downloadable:
         raise UserError(f"voice {voice.name} has no weights to install")
     if not source.exists():
         raise UserError(f"{source} does not exist")
@@ -229,7 +235,7 @@ def install_voice(voice: Voice, source: Path, settings: Settings) -> Path:
 
 def pull_voice(voice: Voice, settings: Settings, progress: ProgressFn | None = None) -> Path:
     """`voices pull NAME`: download the voice's archive and install it atomically."""
-    if voice.engine != "coqui" or "path" in voice.settings:
+    if not voice.downloadable:
         raise UserError(f"voice {voice.name} has nothing to download")
     if settings.offline:
         raise VoiceUnavailable(f"voice {voice.name} is not installed and fetching is off (TTS_NEWS_OFFLINE)")
@@ -255,7 +261,7 @@ def choose_voice(settings: Settings, name: str | None, progress: ProgressFn | No
     voice = get_voice(settings, name or settings.voice)
     if voice.is_installed(settings):
         return voice
-    if voice.engine == "coqui" and "path" not in voice.settings and not settings.offline:
+    if voice.downloadable and not settings.offline:
         try:
             pull_voice(voice, settings, progress)
             return voice

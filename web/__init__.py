@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from tts_news.config import Settings
 from tts_news.errors import UserError
 from tts_news.files import write_text_atomic
-from tts_news.jobs import JobQueue
+from tts_news.service import Service
 
 # JSON may escape every Urdu letter as \uXXXX: six bytes a character, plus room for the rest.
 JSON_BYTES_PER_CHAR = 6
@@ -31,7 +31,7 @@ def _secret_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def create_app(settings: Settings | None = None, *, queue: JobQueue | None = None,
+def create_app(settings: Settings | None = None, *, queue: Service | None = None,
                test_config: dict | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, *, queue: JobQueue | None = Non
     app.json.ensure_ascii = False
     if test_config:
         app.config.update(test_config)
-    app.extensions["tts_news"] = queue or JobQueue(settings)
+    app.extensions["tts_news"] = queue or Service(settings)
 
     from web import api, feed, media, openai_api, openapi, pages, security
 

@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from tts_news.errors import UserError
-from tts_news.jobs import JobQueue
 from tts_news.library import Job
+from tts_news.service import Service
 from web.security import check_api_writer, client_id
 
 bp = Blueprint("api", __name__)
 log = logging.getLogger(__name__)
 
 
-def job_queue() -> JobQueue:
+def job_queue() -> Service:
     return current_app.extensions["tts_news"]
 
 

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
 
-from tts_news.audio import read_vtt
 from tts_news.config import PROJECT_ROOT
 from tts_news.errors import UnknownVoice, UserError, VoiceUnavailable
 from tts_news.fetch import FetchError
 from tts_news.library import Job
+from tts_news.transcript import read_vtt
 from web.api import episode_urls, job_queue, voice_choices
 from web.security import client_id, editor_required
 

@@ -144,14 +144,27 @@ class Span:
 
 @dataclass(frozen=True)
 class TextWarning:
-    """Something in the input that will not be heard; position is an index into the input text."""
+    """Something in the input that will not be heard; position is an index into the input text, or None
+    for a notice about the whole render (another voice spoke). The one shape warnings take everywhere:
+    `as_dict()` in job records and JSON, `str()` in logs and summaries."""
 
-    position: int
+    position: int | None
     text: str
     message: str
 
     def __str__(self) -> str:
-        return f"character {self.position}: {self.message}"
+        return self.message if self.position is None else f"character {self.position}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"message": self.message, "position": self.position, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TextWarning:
+        return cls(data.get("position"), data.get("text", ""), data["message"])
+
+    @classmethod
+    def notice(cls, message: str) -> TextWarning:
+        return cls(None, "", message)
 
 
 @dataclass(frozen=True)

@@ -115,8 +115,3 @@ def ordinal(n: int, form: int = 0) -> str:
 def digits(text: str) -> str:
     """Digit by digit, as phone numbers and IDs are read: 051 → صفر پانچ ایک."""
     return " ".join(BELOW_100[int(d)] for d in text if d.isdigit())
-
-
-def decimal(whole: str, fraction: str) -> str:
-    """3.14 → تین اعشاریہ ایک چار: the whole part as a number, each decimal digit on its own."""
-    return f"{cardinal(int(whole or '0'))} {DECIMAL_POINT} {digits(fraction)}"

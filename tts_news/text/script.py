@@ -19,8 +19,9 @@ from tts_news.text.normalize import Normalized, Normalizer, Span, TextWarning
 SENTENCE_END_RE = re.compile(r"""(?:(?<!\d)۔+|۔+(?!\d)|[؟!?]+|(?<![\dA-Z.])\.(?![\d.]))["'’”»)\]]*""")
 ABBREVIATION_BEFORE_RE = re.compile(r"(?<![A-Za-z])(?:" + "|".join(ABBREVIATIONS) + r")\.$")
 PHRASE_CUTS = "،؛"
-TITLE_CHARS = 200
-DEFAULT_MAX_CHARS = 400
+TITLE_CHARS = 300  # an episode's title at most; a longer first line is cut at a word
+CHAPTER_TITLE_CHARS = 90  # a chapter list line, not the whole first paragraph of a wire story
+DEFAULT_MAX_CHARS = 300  # longest spoken sentence a voice says comfortably in one call (voice files may say)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Script:
         return [s for p in self.paragraphs for s in p.sentences]
 
     @property
-    def spoken(self) -> list[tuple[int, Sentence]]:
+    def to_say(self) -> list[tuple[int, Sentence]]:
         """(paragraph index, sentence) for each sentence with something to say, in order."""
         return [(p.index, s) for p in self.paragraphs for s in p.sentences if s.spoken.strip()]
 
@@ -73,10 +74,19 @@ def split_paragraphs(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def short_title(text: str, limit: int = CHAPTER_TITLE_CHARS) -> str:
+    """At most `limit` characters, cut at a word boundary, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut.rstrip("،,؛;:") + "…"
+
+
 def headline(text: str) -> str:
-    """An article's title when none is given: its first line."""
+    """An article's title when none is given: its first line (cut at a word past TITLE_CHARS)."""
     paragraphs = split_paragraphs(text)
-    return paragraphs[0][1][:TITLE_CHARS] if paragraphs else ""
+    return short_title(paragraphs[0][1], TITLE_CHARS) if paragraphs else ""
 
 
 def split_sentences(paragraph: str) -> list[tuple[int, str]]:

@@ -1,0 +1,147 @@
+"""Where articles come from: a file or standard input, a folder of stories, news feeds — and the
+checks every article passes before it is read (something to say, within the limit)."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin
+
+from tts_news.config import Settings
+from tts_news.errors import TooLarge, UserError
+from tts_news.text.markup import markdown_to_text
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+
+
+def read_article(path: str | Path, stdin=None) -> str:
+    """A UTF-8 article file, or '-' for standard input; clear errors for the usual mistakes."""
+    if str(path) == "-":
+        data = (stdin.buffer if hasattr(stdin, "buffer") else stdin).read()
+        name = "standard input"
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise UserError(f"{p}: no such file")
+        if p.is_dir():
+            raise UserError(f"{p}: is a folder, not an article file")
+        data = p.read_bytes()
+        name = str(p)
+    if isinstance(data, str):
+        text = data
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise UserError(f"{name}: not UTF-8 text (byte {err.start} is not valid UTF-8)") from err
+    if not text.strip():
+        raise UserError(f"{name}: the article is empty")
+    return text
+
+
+def check_article(text: str, settings: Settings) -> None:
+    """An article a render can take: something to read, within the limit. Checked when a job is
+    submitted (so the user hears at once) and again when it is prepared."""
+    if not text.strip():
+        raise UserError("the article is empty: there is no text to read")
+    if len(text) > settings.max_article_chars:
+        raise TooLarge(f"the article has {len(text):,} characters; the limit is {settings.max_article_chars:,}")
+
+
+def strip_markdown(text: str) -> str:
+    """A Markdown article as plain text a newsreader reads: parsed by markdown-it-py, markup gone,
+    words kept, each block its own paragraph."""
+    return markdown_to_text(text)
+
+
+@dataclass
+class Article:
+    path: Path
+    text: str
+    digest: str = ""
+    source_url: str | None = None  # the web page a feed item was taken from
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+
+@dataclass
+class Outcome:
+    name: str
+    status: str  # rendered | skipped | failed
+    detail: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([mhd])")
+DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(text: str) -> float:
+    """'12h', '90m', '2d' → seconds."""
+    m = DURATION_RE.fullmatch(text.strip().lower())
+    if not m:
+        raise UserError(f"--since {text!r}: give a duration like 12h, 90m or 2d")
+    return float(m.group(1)) * DURATION_UNITS[m.group(2)]
+
+
+def read_feed_articles(urls: list[str], since_s: float, settings: Settings,
+                       now: float | None = None) -> tuple[list[Article], list[Outcome]]:
+    """The items of RSS/Atom feeds published within `since_s`, newest first, each page fetched (guarded)
+    and its article extracted; a feed or page that fails is reported, the rest go on."""
+    import feedparser
+
+    from tts_news.fetch import FEED_TYPES, article_from_url, fetch
+
+    cutoff = (now or time.time()) - since_s
+    found: dict[str, tuple[float, str]] = {}
+    bad: list[Outcome] = []
+    for url in urls:
+        try:
+            page = fetch(url, settings, accept=FEED_TYPES)
+        except UserError as err:
+            bad.append(Outcome(url, "failed", str(err)))
+            continue
+        parsed = feedparser.parse(page.body)
+        if not parsed.entries and parsed.get("bozo"):
+            bad.append(Outcome(url, "failed", f"not a readable RSS or Atom feed ({parsed.get('bozo_exception')})"))
+            continue
+        for entry in parsed.entries:
+            stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+            link = entry.get("link")
+            if not link or stamp is None:
+                continue
+            when = calendar.timegm(stamp)
+            if when >= cutoff:
+                found.setdefault(urljoin(page.url, link), (when, entry.get("title", "")))
+    articles = []
+    for link, (when, _) in sorted(found.items(), key=lambda kv: -kv[1][0]):
+        # A stable name per item: its time, then a digest of its address (a re-run finds it in the manifest).
+        name = time.strftime("%Y%m%d-%H%M", time.gmtime(when)) + "-" + hashlib.sha1(link.encode()).hexdigest()[:8]
+        try:
+            article = article_from_url(link, settings)
+        except UserError as err:
+            bad.append(Outcome(name, "failed", f"{link}: {err}"))
+            continue
+        articles.append(Article(Path(f"{name}.txt"), article.text, source_url=article.url))
+    return articles, bad
+
+
+def read_articles(folder: Path) -> tuple[list[Article], list[Outcome]]:
+    articles, bad = [], []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()):
+        try:
+            text = read_article(path)
+            if path.suffix.lower() == ".md":
+                text = strip_markdown(text)
+                if not text.strip():
+                    raise UserError(f"{path}: the article is empty")
+            articles.append(Article(path, text))
+        except UserError as err:
+            bad.append(Outcome(path.name, "failed", str(err)))
+    return articles, bad

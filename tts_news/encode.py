@@ -1,0 +1,181 @@
+"""A timeline → the delivered MP3: podcast loudness (through `mastering`) and one ffmpeg pass that
+encodes the MP3 with its ID3v2.3 tags, cover and chapters; ffmpeg's own loudness measure as a check."""
+
+from __future__ import annotations
+
+import queue
+import re
+import subprocess
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from tts_news.errors import UserError
+from tts_news.joins import Chapter, Timeline
+from tts_news.mastering import OUTPUT_RATE, Master
+
+
+@dataclass
+class Tags:
+    title: str
+    artist: str
+    album: str
+    publisher: str = ""
+    comment: str = ""
+    day: date | None = None  # the programme's date (a bulletin's --date); today when unset
+    cover: Path | None = None
+    language: str = "ur"  # the voice's language, ISO 639-1 as voice files give it
+
+
+# -- loudness and encoding -----------------------------------------------------------------------
+LOUDNESS_TOLERANCE = 0.5  # LU; delivered further off than this (the prediction failed) is encoded again
+MAX_DELIVERY_PASSES = 3
+WRITE_AHEAD_BLOCKS = 3  # mastered blocks waiting for the encoder: enough to keep both cores busy
+# LAME's quantizer takes about 0.4 LU from what it is given, at any bitrate and quality (measured
+# with ffmpeg's ebur128 on espeak and MMS-size episodes, 96 and 128 kbps): the MP3 aims that much higher.
+MP3_LOUDNESS_LOSS_LU = 0.4
+ENCODE_TIMEOUT_S = 3600
+
+
+def _ffmpeg(blocks: Iterable[np.ndarray], input_args: list[str], output_args: list[str], *,
+            timeout: float = ENCODE_TIMEOUT_S) -> None:
+    """Stream 44.1 kHz mono float32 blocks into ffmpeg (more inputs after it). A writer thread feeds
+    the pipe from a short queue, so ffmpeg encodes on one core while the next blocks are mastered on
+    the other. (A deep input queue: with several inputs ffmpeg reads each in a thread of its own.)"""
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-thread_queue_size", "4096",
+           "-f", "f32le", "-ar", str(OUTPUT_RATE), "-ac", "1", "-i", "pipe:0", *input_args, *output_args]
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except FileNotFoundError as err:
+        raise UserError("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
+    err: list[bytes] = []
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=WRITE_AHEAD_BLOCKS)
+
+    def write() -> None:
+        broken = False
+        while (data := pending.get()) is not None:
+            if not broken:
+                try:
+                    proc.stdin.write(data)
+                except (BrokenPipeError, ValueError):
+                    broken = True  # ffmpeg stopped early: its exit status and message say why
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    threads = [threading.Thread(target=write, daemon=True),
+               threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)]
+    for thread in threads:
+        thread.start()
+    try:
+        for block in blocks:
+            pending.put(np.ascontiguousarray(block, "<f4").tobytes())
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        pending.put(None)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        proc.kill()
+        raise UserError(f"ffmpeg took longer than {timeout:.0f} s") from expired
+    for thread in threads:
+        thread.join()
+    if proc.returncode != 0:
+        raise UserError("ffmpeg failed: " + b"".join(err).decode(errors="replace").strip()[-300:])
+
+
+def master(timeline: Timeline, *, lufs: float, true_peak: float) -> Master:
+    return Master(timeline.blocks, timeline.sample_rate, lufs=lufs, true_peak=true_peak)
+
+
+def deliver(timeline: Timeline, encode, *, lufs: float, true_peak: float) -> Master:
+    """Master the timeline and hand the blocks to `encode(blocks)`; when what was delivered missed
+    the target by more than the tolerance (the limiter's prediction failed), correct the gain and
+    encode again."""
+    mastered = master(timeline, lufs=lufs, true_peak=true_peak)
+    for _ in range(MAX_DELIVERY_PASSES):
+        encode(mastered.blocks())
+        if not np.isfinite(mastered.loudness) or abs(lufs - mastered.loudness) <= LOUDNESS_TOLERANCE:
+            break
+        mastered.correct()
+    return mastered
+
+
+ISO_639_2 = {"ur": "urd", "en": "eng", "pa": "pan", "sd": "snd", "ps": "pus", "hi": "hin"}  # ID3 TLAN wants three letters
+
+
+def ffmetadata(tags: Tags, chapters: list[Chapter]) -> str:
+    """ffmpeg's metadata file: the episode's tags and one chapter per paragraph."""
+    def esc(value: str) -> str:
+        return re.sub(r"([=;#\\\n])", r"\\\1", value)
+
+    lines = [";FFMETADATA1"]
+    for key, value in (("title", tags.title), ("artist", tags.artist), ("album", tags.album),
+                       ("publisher", tags.publisher), ("date", (tags.day or date.today()).isoformat()),
+                       ("language", ISO_639_2.get(tags.language, tags.language)), ("comment", tags.comment)):
+        if value:
+            lines.append(f"{key}={esc(value)}")
+    for ch in chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={int(round(ch.start * 1000))}",
+                  f"END={int(round(ch.end * 1000))}", f"title={esc(ch.title)}"]
+    return "\n".join(lines) + "\n"
+
+
+def encode_mp3(timeline: Timeline, out: Path, *, lufs: float, true_peak: float, bitrate: str, tags: Tags) -> dict:
+    """Master the episode and encode it in one ffmpeg pass: CBR mono MP3 with ID3v2.3 tags (title,
+    artist, show, publisher, date, language urd, comment), the cover and one CHAP per chapter in
+    time order under an ordered top-level CTOC. ID3v2.3, not 2.4: ffmpeg 5 — and players built on
+    it — stop reading chapters from a v2.4 tag that also holds a picture."""
+    meta = out.with_name(f".{out.name}.ffmeta")
+    meta.write_text(ffmetadata(tags, timeline.chapters), encoding="utf-8")
+    inputs = ["-i", str(meta)]
+    maps = ["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
+    if tags.cover and tags.cover.is_file():
+        inputs += ["-i", str(tags.cover)]
+        maps += ["-map", "2:v", "-c:v", "copy", "-disposition:v", "attached_pic",
+                 "-metadata:s:v", "title=cover", "-metadata:s:v", "comment=Cover (front)"]
+    args = [*maps, "-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(OUTPUT_RATE), "-ac", "1",
+            "-id3v2_version", "3", "-write_id3v1", "0", "-f", "mp3", "-y", str(out)]
+    try:
+        mastered = deliver(timeline, lambda blocks: _ffmpeg(blocks, inputs, args), lufs=lufs + MP3_LOUDNESS_LOSS_LU,
+                           true_peak=true_peak)
+    finally:
+        meta.unlink(missing_ok=True)
+    check_mp3(out, mastered.samples / OUTPUT_RATE)
+    return {"integrated_lufs": round(mastered.loudness - MP3_LOUDNESS_LOSS_LU, 2),
+            "true_peak_dbtp": round(mastered.true_peak, 2), "gain_db": round(mastered.gain_db, 3)}
+
+
+def check_mp3(path: Path, seconds: float) -> None:
+    """A cheap check of what the encoder wrote: a readable MP3 of the expected length."""
+    from mutagen import MutagenError
+    from mutagen.mp3 import MP3
+
+    try:
+        length = MP3(path).info.length
+    except MutagenError as err:
+        raise UserError(f"the encoder wrote an unreadable MP3: {err}") from err
+    if abs(length - seconds) > 0.1 + 0.001 * seconds:
+        raise UserError(f"the encoder wrote {length:.2f} s of audio instead of {seconds:.2f} s")
+
+
+def measure_loudness(path: Path) -> dict:
+    """Integrated loudness (LUFS) and true peak (dBTP) of a file, as ffmpeg's ebur128 measures them."""
+    done = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True, timeout=600,
+    )
+    text = done.stderr.decode(errors="replace")
+    if done.returncode != 0 or "Summary:" not in text:
+        raise UserError(f"ffmpeg could not measure {path.name}: {text.strip()[-300:]}")
+    summary = text[text.rfind("Summary:"):]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
+    return {"integrated_lufs": integrated, "true_peak_dbtp": peak}

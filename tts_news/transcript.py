@@ -1,0 +1,46 @@
+"""What sits beside the MP3: a WebVTT transcript (one cue per sentence, its paragraph in the cue id)
+and Podcasting 2.0 JSON chapters."""
+
+from __future__ import annotations
+
+import re
+
+from tts_news.joins import Chapter, Cue
+
+
+def _vtt_time(seconds: float) -> str:
+    ms = int(round(seconds * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def vtt_text(cues: list[Cue]) -> str:
+    """WebVTT, one cue per sentence with the original Urdu text."""
+    lines = ["WEBVTT", "Language: ur", ""]
+    for i, cue in enumerate(cues, 1):
+        text = cue.text.replace("-->", "→").replace("\n", " ")
+        lines += [f"p{cue.paragraph}-s{i}", f"{_vtt_time(cue.start)} --> {_vtt_time(cue.end)}", text, ""]
+    return "\n".join(lines)
+
+
+VTT_CUE_RE = re.compile(r"^p(\d+)-s\d+\n(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})\n(.*)$", re.M)
+
+
+def read_vtt(text: str) -> list[Cue]:
+    """The cues `vtt_text` wrote, paragraph numbers included (they ride in the cue identifiers)."""
+    def seconds(h: str, m: str, s: str, ms: str) -> float:
+        return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+    return [Cue(seconds(*m.group(2, 3, 4, 5)), seconds(*m.group(6, 7, 8, 9)), m.group(10), int(m.group(1)))
+            for m in VTT_CUE_RE.finditer(text.replace("\r\n", "\n"))]
+
+
+def chapters_json(chapters: list[Chapter]) -> dict:
+    """Podcasting 2.0 JSON chapters."""
+    return {
+        "version": "1.2.0",
+        "chapters": [{"startTime": round(c.start, 3), "endTime": round(c.end, 3), "title": c.title}
+                     for c in chapters],
+    }
