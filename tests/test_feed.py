@@ -70,7 +70,9 @@ def test_channel_and_item_tags(client, published):
     item = ch.find("item")
     assert item.find("guid").attrib["isPermaLink"] == "false"
     assert item.findtext("pubDate").endswith(" +0000")  # RFC 2822, UTC
-    assert item.find("podcast:transcript", NS).attrib["type"] == "text/vtt"
+    transcripts = {t.attrib["type"]: t.attrib["url"] for t in item.findall("podcast:transcript", NS)}
+    assert set(transcripts) == {"text/vtt", "application/json"}
+    assert transcripts["application/json"].split("?")[0].endswith(".transcript.json")
     assert item.find("podcast:chapters", NS).attrib["type"] == "application/json+chapters"
     assert int(item.findtext("itunes:duration", namespaces=NS)) > 0
 
@@ -101,10 +103,15 @@ def test_every_enclosure_length_is_the_served_files_size(client, worker, publish
 
 def test_transcripts_and_chapters_are_served_with_cors(client, published):
     item = ET.fromstring(client.get("/feed.xml").data).find("channel/item")
-    for tag, kind in (("podcast:transcript", "text/vtt"), ("podcast:chapters", "application/json+chapters")):
-        response = client.get(path_of(item.find(tag, NS).attrib["url"]), headers={"Origin": "https://player.example"})
+    links = [(t.attrib["url"], t.attrib["type"]) for t in item.findall("podcast:transcript", NS)]
+    links.append((item.find("podcast:chapters", NS).attrib["url"], "application/json+chapters"))
+    assert len(links) == 3
+    for url, kind in links:
+        response = client.get(path_of(url), headers={"Origin": "https://player.example"})
         assert response.status_code == 200 and response.content_type.startswith(kind)
         assert response.headers["Access-Control-Allow-Origin"] == "*"
+    segments = client.get(path_of(links[0][0])).get_json()["segments"]
+    assert segments and all({"startTime", "endTime", "body", "paragraph"} <= set(s) for s in segments)
 
 
 def test_an_items_guid_and_date_stay_when_its_audio_is_rendered_again(client, worker, published):

@@ -8,8 +8,6 @@ With TTS_NEWS_REDIS_URL set the articles go to the workers as jobs instead.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import sys
 import time
@@ -17,54 +15,15 @@ from datetime import date
 from pathlib import Path
 
 from tts_news.articles import Article, Outcome, parse_since, read_articles, read_feed_articles
+from tts_news.batch_manifest import EPISODE_SUFFIXES, Manifest, digest_of
 from tts_news.config import Settings
 from tts_news.errors import UserError
-from tts_news.files import copy_atomic, write_text_atomic
+from tts_news.files import copy_atomic
 from tts_news.text.normalize import TextWarning
 
 log = logging.getLogger(__name__)
 
-MANIFEST = ".tts-news-batch.json"
-EPISODE_SUFFIXES = (".mp3", ".vtt", ".chapters.json")
 POLL_S = 0.5
-
-
-class Manifest:
-    """What earlier runs finished, kept beside the outputs."""
-
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / MANIFEST
-        try:
-            self.data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            self.data = {}
-        except (OSError, ValueError) as err:
-            # Treating it as empty would render and publish everything again.
-            raise UserError(f"{self.path}: the batch manifest is unreadable ({err}); fix it, or move it away "
-                            "to start the folder afresh (every article is then rendered again)") from err
-        if not isinstance(self.data, dict):
-            raise UserError(f"{self.path}: the batch manifest is not a JSON object; fix it or move it away")
-        self.data.setdefault("articles", {})
-        self.data.setdefault("bulletins", {})
-
-    def entry(self, stem: str) -> dict:
-        return self.data["articles"].get(stem, {})
-
-    def finished(self, article: Article, out: Path) -> bool:
-        entry = self.entry(article.stem)
-        return (entry.get("digest") == article.digest and entry.get("status") == "done"
-                and all((out / f"{article.stem}{s}").exists() for s in EPISODE_SUFFIXES))
-
-    def record(self, stem: str, **values) -> None:
-        self.data["articles"].setdefault(stem, {}).update(values)
-        self.save()
-
-    def save(self) -> None:
-        write_text_atomic(self.path, json.dumps(self.data, ensure_ascii=False, indent=1))
-
-
-def _digest(*parts) -> str:
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 class CharBar:
@@ -192,7 +151,7 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
                     manifest.record(article.stem, status="failed")
                     outcomes.append(Outcome(article.path.name, "failed", job.error or "failed"))
                     continue
-                for suffix in EPISODE_SUFFIXES:
+                for suffix in (".transcript.json", *EPISODE_SUFFIXES):
                     copy_atomic(queue.library.episode_path(job_id, suffix), out / f"{article.stem}{suffix}")
                 warnings = _warning_lines(job.warnings)
                 manifest.record(article.stem, status="done", title=job.title, voice=job.voice,
@@ -212,7 +171,7 @@ def make_bulletin(articles: list[Article], voice, out: Path, settings: Settings,
     from tts_news.episode import prepare
 
     path = out / f"bulletin-{day.isoformat()}.mp3"
-    digest = _digest([a.digest for a in articles], day.isoformat(), settings.show_title, voice.name)
+    digest = digest_of([a.digest for a in articles], day.isoformat(), settings.show_title, voice.name)
     done = manifest.data["bulletins"].get(path.name, {})
     if done.get("digest") == digest and path.exists():
         return path, f"{path}: up to date ({done.get('chapters')} chapters), skipped"
@@ -264,7 +223,7 @@ def cmd_batch(args, settings: Settings) -> int:
     voice = get_voice(settings, args.voice or settings.voice) if on_workers else choose_voice(
         settings, args.voice, notice=notice)
     for a in articles:
-        a.digest = _digest(a.text, voice.name, voice.version)
+        a.digest = digest_of(a.text, voice.name, voice.version)
     manifest = Manifest(out)
     todo = [a for a in articles if not manifest.finished(a, out)]
     outcomes += [Outcome(a.path.name, "skipped", "done in an earlier run", manifest.entry(a.stem).get("warnings", []))

@@ -136,7 +136,8 @@ def assemble(segments: Iterable[Segment], settings: Settings, chapter_titles: di
 
 def write_files(timeline: joins.Timeline, out: Path, settings: Settings, *, title: str, voice: Voice,
                 day: date | None = None) -> tuple[Path, dict]:
-    """OUT.mp3 (loudness-normalized, tagged, chapters), OUT.vtt and OUT.chapters.json, each by rename."""
+    """OUT.mp3 (loudness-normalized, tagged, chapters), OUT.vtt, OUT.transcript.json and OUT.chapters.json,
+    each by rename (the MP3 last)."""
     out = out.with_suffix(".mp3") if out.suffix.lower() != ".mp3" else out
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:
@@ -146,6 +147,8 @@ def write_files(timeline: joins.Timeline, out: Path, settings: Settings, *, titl
         report = encode.encode_mp3(timeline, tmp, lufs=settings.loudness_lufs, true_peak=settings.true_peak_db,
                                   bitrate=settings.bitrate, tags=tags)
         files.write_text_atomic(out.with_suffix(".vtt"), transcript.vtt_text(timeline.cues))
+        files.write_text_atomic(out.with_name(out.stem + ".transcript.json"),
+                                json.dumps(transcript.transcript_json(timeline.cues), ensure_ascii=False, indent=1))
         files.write_text_atomic(out.with_name(out.stem + ".chapters.json"),
                                 json.dumps(transcript.chapters_json(timeline.chapters), ensure_ascii=False, indent=1))
     return out, report

@@ -328,8 +328,10 @@ class Library:
             with self._db() as db:
                 db.execute("UPDATE jobs SET status='running', worker='import', text=?, voice=? WHERE id=?",
                            (text, voice, job_id))
-        for suffix in (".vtt", ".chapters.json", ".mp3"):  # the MP3 last: its arrival completes the set
+        for suffix in (".vtt", ".transcript.json", ".chapters.json", ".mp3"):  # the MP3 last: it completes the set
             src = files.with_name(files.stem + suffix) if suffix != ".mp3" else files.with_suffix(".mp3")
+            if suffix == ".transcript.json" and not src.exists():
+                continue  # rendered by a version before the JSON transcript: the page falls back to the VTT
             copy_atomic(src, self.episode_path(job_id, suffix))
         self.finish(job_id, "import", title=title, duration=duration, chapters=chapters, warnings=warnings)
         return self.get(job_id)

@@ -1,4 +1,5 @@
-"""What sits beside the MP3: a WebVTT transcript (one cue per sentence, its paragraph in the cue id)
+"""What sits beside the MP3: a WebVTT transcript (one cue per sentence, its paragraph in the cue id),
+a Podcasting 2.0 JSON transcript (the same cues with their paragraph: what the episode page reads),
 and Podcasting 2.0 JSON chapters."""
 
 from __future__ import annotations
@@ -44,3 +45,15 @@ def chapters_json(chapters: list[Chapter]) -> dict:
         "chapters": [{"startTime": round(c.start, 3), "endTime": round(c.end, 3), "title": c.title}
                      for c in chapters],
     }
+
+
+def transcript_json(cues: list[Cue]) -> dict:
+    """Podcasting 2.0 JSON transcript; each segment also names its paragraph, so a page can lay the
+    transcript out as the article was written."""
+    return {"version": "1.0.0", "segments": [
+        {"startTime": round(c.start, 3), "endTime": round(c.end, 3), "body": c.text, "paragraph": c.paragraph}
+        for c in cues]}
+
+
+def read_transcript_json(data: dict) -> list[Cue]:
+    return [Cue(s["startTime"], s["endTime"], s["body"], int(s.get("paragraph", 0))) for s in data["segments"]]

@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 
 from tts_news.errors import UserError
 from tts_news.library import Job
-from tts_news.service import Service
+from web.common import episode_urls, iso, service, unencodable_field, voice_choices
 from web.security import check_api_writer, client_id
 
 bp = Blueprint("api", __name__)
 log = logging.getLogger(__name__)
-
-
-def job_queue() -> Service:
-    return current_app.extensions["tts_news"]
-
-
-def iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
-
-
-def episode_urls(job: Job) -> dict | None:
-    if not job.has_episode:
-        return None
-    v = job.version
-    return {
-        "audio_url": url_for("media.audio", job_id=job.id, v=v),
-        "page_url": url_for("pages.episode", job_id=job.id),
-        "vtt_url": url_for("media.vtt", job_id=job.id, v=v),
-        "chapters_url": url_for("media.chapters", job_id=job.id, v=v),
-        "duration": round(job.duration or 0.0, 3),
-        "size": job.size,
-        "chapters": job.chapters,
-        "version": v,
-    }
 
 
 def job_json(job: Job) -> dict:
@@ -76,17 +51,6 @@ def json_body() -> dict:
     return data
 
 
-def unencodable_field(data: dict) -> str | None:
-    """The first field whose text is not valid Unicode (JSON allows lone surrogates; text cannot hold them)."""
-    for key, value in data.items():
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return str(key)
-    return None
-
-
 class BadJson(UserError):
     code = "invalid_json"
 
@@ -107,7 +71,7 @@ def optional_str(data: dict, key: str) -> str | None:
 
 @bp.get("/healthz")
 def healthz():
-    queue = job_queue()
+    queue = service()
     try:
         counts = queue.library.counts()
         queued = queue.huey.pending_count()
@@ -128,13 +92,13 @@ def create_job():
     if text is not None and url is not None:
         raise UserError("send the article as 'text' or as a web address in 'url', not both")
     if url is not None:
-        job = job_queue().submit_url(url, title=title, voice=voice, client=client_id())
+        job = service().submit_url(url, title=title, voice=voice, client=client_id())
     else:
         if text is None:
             raise UserError("'text' is missing: send the article as {\"text\": \"...\"} or {\"url\": \"https://...\"}")
         if not isinstance(text, str):
             raise UserError("'text' must be a string")
-        job = job_queue().submit(text, title=title, voice=voice, client=client_id())
+        job = service().submit(text, title=title, voice=voice, client=client_id())
     body = job_json(job)
     return jsonify(body), 202, {"Location": body["status_url"]}
 
@@ -145,12 +109,12 @@ def list_jobs():
         limit = min(max(int(request.args.get("limit", 50)), 1), 500)
     except ValueError as err:
         raise UserError("'limit' must be a whole number") from err
-    return jsonify({"jobs": [job_json(j) for j in job_queue().library.jobs(limit=limit)]})
+    return jsonify({"jobs": [job_json(j) for j in service().library.jobs(limit=limit)]})
 
 
 @bp.get("/api/jobs/<job_id>")
 def get_job(job_id: str):
-    return jsonify(job_json(job_queue().library.get(job_id)))
+    return jsonify(job_json(service().library.get(job_id)))
 
 
 @bp.post("/api/jobs/<job_id>/render")
@@ -158,7 +122,7 @@ def rerender_job(job_id: str):
     """Render again (after installing a voice or fixing the lexicon): same id, new audio URL."""
     check_api_writer()
     data = json_body() if request.content_length else {}
-    job = job_queue().rerender(job_id, voice=optional_str(data, "voice"), client=client_id())
+    job = service().rerender(job_id, voice=optional_str(data, "voice"), client=client_id())
     return jsonify(job_json(job)), 202
 
 
@@ -168,11 +132,3 @@ def voices():
     return jsonify({"default": default, "voices": [
         {"name": v.name, "label": v.label, "engine": v.engine, "installed": installed, "license": v.license}
         for v, installed in choices]})
-
-
-def voice_choices():
-    """The default voice's name, and every voice with whether its weights are here."""
-    from tts_news.voices import all_voices
-
-    settings = job_queue().settings
-    return settings.voice, [(v, v.is_installed(settings)) for v in all_voices(settings).values()]

@@ -23,7 +23,7 @@ from tts_news.config import Settings
 from tts_news.errors import NotFound, ShowIdentityLost
 from tts_news.files import write_text_atomic
 from tts_news.library import Job, Library
-from web.api import job_queue
+from web.common import service
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,11 @@ def build_feed(settings: Settings, library: Library, base: str) -> bytes:
         _sub(item, f"{it}duration", str(round(job.duration or 0)))
         _sub(item, f"{it}explicit", "false")
         _sub(item, f"{it}episodeType", "full")
+        if library.episode_path(job.id, ".transcript.json").exists():
+            _sub(item, f"{pc}transcript",
+                 url=f"{base}{url_for('media.transcript_json', job_id=job.id, v=job.version)}",
+                 type_="application/json", language="ur")
+        # WebVTT last: clients that keep one transcript keep the captions
         _sub(item, f"{pc}transcript", url=f"{base}{url_for('media.vtt', job_id=job.id, v=job.version)}",
              type_="text/vtt", language="ur", rel="captions")
         _sub(item, f"{pc}chapters", url=f"{base}{url_for('media.chapters', job_id=job.id, v=job.version)}",
@@ -147,7 +152,7 @@ def build_feed(settings: Settings, library: Library, base: str) -> bytes:
 
 @bp.get("/feed.xml")
 def feed():
-    queue = job_queue()
+    queue = service()
     body = build_feed(queue.settings, queue.library, base_url(queue.settings))
     response = Response(body, content_type="application/rss+xml; charset=utf-8")
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
@@ -157,7 +162,7 @@ def feed():
 
 @bp.get("/cover<suffix>")
 def cover(suffix: str):
-    settings = job_queue().settings
+    settings = service().settings
     path: Path = settings.cover
     if suffix != cover_suffix(settings) or not path.is_file():
         raise NotFound("no such cover image")

@@ -11,18 +11,19 @@ import re
 from flask import Blueprint, Response, redirect, request, send_file, stream_with_context, url_for
 
 from tts_news.errors import NotFound
-from web.api import job_queue
+from web.common import service
 from web.streams import follow
 
 bp = Blueprint("media", __name__)
 
 # A versioned URL's bytes never change; an unversioned one must be checked each time.
 IMMUTABLE = "public, max-age=31536000, immutable"
-TYPES = {".mp3": "audio/mpeg", ".vtt": "text/vtt; charset=utf-8", ".chapters.json": "application/json+chapters"}
+TYPES = {".mp3": "audio/mpeg", ".vtt": "text/vtt; charset=utf-8", ".chapters.json": "application/json+chapters",
+         ".transcript.json": "application/json"}
 
 
 def _send(job_id: str, suffix: str):
-    library = job_queue().library
+    library = service().library
     job = library.get(job_id)
     path = library.episode_path(job.id, suffix)
     if not job.has_episode or not path.exists():
@@ -57,7 +58,7 @@ LIVE_APPEAR_S = 900  # a queued job's listener waits this long for a worker to s
 def live(job_id: str):
     """The job's audio while it renders: MP3 as each sentence is spoken, to the end of the article.
     A finished job's listener is sent to the episode itself."""
-    queue = job_queue()
+    queue = service()
     job = queue.library.get(job_id)
     if job.status not in ("queued", "running"):
         if job.has_episode:
@@ -83,6 +84,11 @@ def audio(job_id: str):
 @bp.get("/episodes/<job_id>.vtt")
 def vtt(job_id: str):
     return _send(job_id, ".vtt")
+
+
+@bp.get("/episodes/<job_id>.transcript.json")
+def transcript_json(job_id: str):
+    return _send(job_id, ".transcript.json")
 
 
 @bp.get("/episodes/<job_id>.chapters.json")

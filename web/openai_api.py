@@ -20,7 +20,7 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from tts_news.errors import Busy, UnknownVoice, UserError
 from tts_news.live import FORMATS, done_marker, info_file, read_json, remove
 from tts_news.speech import SpeechRequestError, check_request
-from web.api import job_queue, unencodable_field
+from web.common import service, unencodable_field
 from web.security import bearer_key, key_is_valid
 from web.streams import follow
 
@@ -40,11 +40,6 @@ def openai_error(message: str, code: str | None, status: int, param: str | None 
     return jsonify({"error": {"message": message, "type": kind, "param": param, "code": code}}), status
 
 
-@bp.record_once
-def _install(state) -> None:
-    state.app.extensions.setdefault("tts_news_error_shapes", {})["openai"] = openai_error
-
-
 @bp.errorhandler(UserError)
 def _user_error(err: UserError):
     return openai_error(str(err), err.code, err.status, getattr(err, "param", None))
@@ -52,7 +47,7 @@ def _user_error(err: UserError):
 
 @bp.before_request
 def _check_key():
-    if job_queue().settings.credentials_configured and not key_is_valid(bearer_key()):
+    if service().settings.credentials_configured and not key_is_valid(bearer_key()):
         return openai_error("Incorrect or missing API key: send 'Authorization: Bearer <key>'", "invalid_api_key",
                             401)
     return None
@@ -92,7 +87,7 @@ def speech():
     if stream_format not in STREAM_FORMATS:
         raise SpeechRequestError(f"stream_format must be one of {', '.join(STREAM_FORMATS)}", param="stream_format")
     path, voice_name = _started_speech(text, voice, fmt, float(speed))
-    body = follow(path, lambda: True, appear_s=0, stale_s=job_queue().settings.job_lease_s)
+    body = follow(path, lambda: True, appear_s=0, stale_s=service().settings.job_lease_s)
     if stream_format == "sse":
         response = Response(stream_with_context(_cleaned(_events(body, path, text), path)),
                             content_type="text/event-stream")
@@ -106,7 +101,7 @@ def speech():
 
 def _started_speech(text: str, voice: str | None, fmt: str, speed: float) -> tuple[Path, str]:
     """Queue the speech for a worker and wait until it has started speaking (or said why it cannot)."""
-    queue = job_queue()
+    queue = service()
     path, task = queue.start_speech(text, voice=voice, fmt=fmt, speed=speed)
     deadline = time.monotonic() + queue.settings.speech_timeout_s
     while True:
@@ -152,7 +147,7 @@ def _events(chunks: Iterator[bytes], path: Path, text: str) -> Iterator[bytes]:
 
 def _our_voice(name: str) -> str:
     try:
-        return job_queue().check_voice(name)
+        return service().check_voice(name)
     except UnknownVoice as err:
         raise SpeechRequestError(f"{err}; or an OpenAI voice name ({', '.join(OPENAI_VOICES)})", param="voice",
                                  code="unknown_voice") from err

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 from tts_news import __version__
 from tts_news.live import FORMATS
 from tts_news.speech import MAX_INPUT_CHARS, MAX_SPEED, MIN_SPEED
-from web.api import job_queue
+from web.common import service
 
 bp = Blueprint("openapi", __name__)
 
@@ -136,5 +136,5 @@ def description(limit: int, voices: list[str]) -> dict:
 def openapi_json():
     from tts_news.voices import all_voices
 
-    settings = job_queue().settings
+    settings = service().settings
     return jsonify(description(settings.max_article_chars, sorted(all_voices(settings))))

@@ -19,8 +19,8 @@ from tts_news.config import PROJECT_ROOT
 from tts_news.errors import UnknownVoice, UserError, VoiceUnavailable
 from tts_news.fetch import FetchError
 from tts_news.library import Job
-from tts_news.transcript import read_vtt
-from web.api import episode_urls, job_queue, voice_choices
+from tts_news.transcript import read_transcript_json, read_vtt
+from web.common import episode_urls, service, voice_choices
 from web.security import client_id, editor_required
 
 bp = Blueprint("pages", __name__)
@@ -38,23 +38,10 @@ STAGES = {
 }
 
 
-@bp.record_once
-def _install(state) -> None:
-    app = state.app
-    app.extensions.setdefault("tts_news_error_shapes", {})["page"] = error_page
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.jinja_env.filters["latin"] = mark_latin
-    app.jinja_env.filters["clock"] = clock
-    app.jinja_env.globals["csrf_token"] = csrf_token
-    app.jinja_env.globals["stage_text"] = stage_text
-    app.context_processor(_page_context)
-
-
-def _page_context() -> dict:
+def page_context() -> dict:
     from flask_login import current_user
 
-    settings = job_queue().settings
+    settings = service().settings
     signed_in = current_user.is_authenticated
     return {"show_title": settings.show_title, "signed_in": signed_in,
             "needs_sign_in": settings.credentials_configured and not signed_in}
@@ -120,7 +107,7 @@ def home():
     text = _sample() if request.args.get("sample") == "1" else ""
     default, voices = voice_choices()
     return render_template("home.html", form={"title": "", "text": text, "voice": default, "url": ""}, errors={},
-                           voices=voices, limit=job_queue().settings.max_article_chars)
+                           voices=voices, limit=service().settings.max_article_chars)
 
 
 @bp.get("/sample.json")
@@ -132,7 +119,7 @@ def sample():
 @editor_required
 def submit():
     check_csrf()
-    queue = job_queue()
+    queue = service()
     form = {k: request.form.get(k, "") for k in ("title", "text", "voice", "url")}
     errors = {}
     status = 400
@@ -168,7 +155,7 @@ def submit():
 
 @bp.get("/jobs/<job_id>")
 def job(job_id: str):
-    job = job_queue().library.get(job_id)
+    job = service().library.get(job_id)
     return render_template("job.html", job=job, episode=episode_urls(job), stages=STAGES)
 
 
@@ -176,27 +163,31 @@ def job(job_id: str):
 @editor_required
 def rerender(job_id: str):
     check_csrf()
-    job_queue().rerender(job_id, client=client_id())
+    service().rerender(job_id, client=client_id())
     return redirect(url_for("pages.job", job_id=job_id), 303)
 
 
 @bp.get("/episodes")
 def episodes():
-    jobs = job_queue().library.jobs(published_only=True, limit=500)
+    jobs = service().library.jobs(published_only=True, limit=500)
     return render_template("episodes.html", jobs=jobs, created=_created)
 
 
 @bp.get("/episodes/<job_id>")
 def episode(job_id: str):
-    library = job_queue().library
+    library = service().library
     job = library.get(job_id)
     if not job.has_episode:
         return redirect(url_for("pages.job", job_id=job.id))
     vtt = library.episode_path(job.id, ".vtt")
+    structured = library.episode_path(job.id, ".transcript.json")
     chapters_file = library.episode_path(job.id, ".chapters.json")
     if not vtt.exists() or not chapters_file.exists():
         abort(404)
-    cues = read_vtt(vtt.read_text(encoding="utf-8"))
+    if structured.exists():  # the cues with their paragraphs, as the renderer wrote them
+        cues = read_transcript_json(json.loads(structured.read_text(encoding="utf-8")))
+    else:  # an episode rendered before the JSON transcript: its paragraphs ride in the VTT cue ids
+        cues = read_vtt(vtt.read_text(encoding="utf-8"))
     paragraphs: dict[int, list] = {}
     for i, cue in enumerate(cues):
         paragraphs.setdefault(cue.paragraph, []).append((i, cue))

@@ -15,13 +15,14 @@ import hmac
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_limiter import Limiter
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash
 
 from tts_news.config import Settings
 from tts_news.errors import Unauthorized
+from web.common import service
 
 bp = Blueprint("security", __name__)
 login_manager = LoginManager()
@@ -36,7 +37,7 @@ class Editor(UserMixin):
 
 
 def settings() -> Settings:
-    return current_app.extensions["tts_news"].settings
+    return service().settings
 
 
 @login_manager.user_loader
