@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(espeak-ng ffmpeg)
 if [ "${1:-}" = "--test" ]; then
-    SYSTEM_PACKAGES+=(redis-server chromium fonts-noto-core)
+    SYSTEM_PACKAGES+=(redis-server chromium fonts-noto-core gpodder)
 fi
 
 missing=()

@@ -32,13 +32,14 @@ bp = Blueprint("feed", __name__)
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
+PSC = "http://podlove.org/simple-chapters"  # Podlove Simple Chapters: what gPodder and others read in the feed
 # Podcasting 2.0: podcast:guid is UUIDv5 of the feed URL (no scheme, no trailing slash) in this namespace.
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 FEED_ITEMS = 300
 DESCRIPTION_CHARS = 600
 COVER_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
-for prefix, uri in (("itunes", ITUNES), ("podcast", PODCAST), ("atom", ATOM)):
+for prefix, uri in (("itunes", ITUNES), ("podcast", PODCAST), ("atom", ATOM), ("psc", PSC)):
     ET.register_namespace(prefix, uri)
 
 
@@ -85,6 +86,25 @@ def _description(job: Job) -> str:
     body = " ".join(lines[1:] if len(lines) > 1 else lines)
     body = body if len(body) <= DESCRIPTION_CHARS else body[:DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "…"
     return f"{body}\n\nاصل خبر: {job.source_url}" if job.source_url else body
+
+
+def _npt(seconds: float) -> str:
+    """Normal play time as Podlove Simple Chapters write it: HH:MM:SS.mmm."""
+    ms = int(round(seconds * 1000))
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def _simple_chapters(item: ET.Element, chapters_file: Path) -> None:
+    """The episode's chapters in the feed itself (the same ones as its ID3 CHAP frames and JSON)."""
+    try:
+        chapters = json.loads(chapters_file.read_text(encoding="utf-8"))["chapters"]
+    except (OSError, ValueError, KeyError):
+        return  # no chapters file (removed by hand): the item simply has none
+    if not chapters:
+        return
+    block = _sub(item, f"{{{PSC}}}chapters", version="1.2")
+    for chapter in chapters:
+        _sub(block, f"{{{PSC}}}chapter", start=_npt(chapter["startTime"]), title=chapter["title"])
 
 
 def build_feed(settings: Settings, library: Library, base: str) -> bytes:
@@ -146,6 +166,7 @@ def build_feed(settings: Settings, library: Library, base: str) -> bytes:
              type_="text/vtt", language="ur", rel="captions")
         _sub(item, f"{pc}chapters", url=f"{base}{url_for('media.chapters', job_id=job.id, v=job.version)}",
              type_="application/json+chapters")
+        _simple_chapters(item, library.episode_path(job.id, ".chapters.json"))
     ET.indent(rss)
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
 

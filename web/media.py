@@ -7,10 +7,14 @@ audio is rendered again, so podcast apps and browser caches never mix two render
 from __future__ import annotations
 
 import re
+import unicodedata
+from datetime import UTC, datetime
+from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, request, send_file, stream_with_context, url_for
 
 from tts_news.errors import NotFound
+from tts_news.library import Job
 from web.common import service
 from web.streams import follow
 
@@ -28,9 +32,9 @@ def _send(job_id: str, suffix: str):
     path = library.episode_path(job.id, suffix)
     if not job.has_episode or not path.exists():
         raise NotFound(f"episode {job_id} has no audio yet (status: {job.status})")
-    response = send_file(path, mimetype=TYPES[suffix], conditional=True, etag=True, max_age=0,
-                         as_attachment=request.args.get("download") == "1",
-                         download_name=download_name(job.title, job.id, suffix))
+    response = send_file(path, mimetype=TYPES[suffix], conditional=True, etag=True, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(job, suffix,
+                                                                  attachment=request.args.get("download") == "1")
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Access-Control-Allow-Origin"] = "*"  # web podcast players fetch transcripts and chapters
     # Immutable only while the file is the one this version recorded: a re-render renames new files in
@@ -43,12 +47,32 @@ def _send(job_id: str, suffix: str):
 
 FILENAME_UNSAFE_RE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 FILENAME_CHARS = 80
+MIN_ASCII_NAME = 3  # Latin letters and digits a title needs for its own ASCII file name
 
 
 def download_name(title: str, job_id: str, suffix: str) -> str:
     """The episode's title as a file name (Urdu kept; path and shell-hostile characters gone)."""
     name = " ".join(FILENAME_UNSAFE_RE.sub(" ", title).split())[:FILENAME_CHARS].strip(" .")
     return f"{name or job_id}{suffix}"
+
+
+def ascii_download_name(job: Job, suffix: str) -> str:
+    """The name for clients that read only the plain `filename` (gPodder does): a title written mostly in
+    Latin letters as itself, else tts-news-DATE-ID — never blank, never only spaces."""
+    folded = unicodedata.normalize("NFKD", job.title).encode("ascii", "ignore").decode()
+    words = re.findall(r"[A-Za-z0-9]+", folded)
+    latin = sum(len(w) for w in words)
+    if latin >= MIN_ASCII_NAME and latin * 2 >= sum(ch.isalnum() for ch in job.title):
+        return "-".join(words)[:FILENAME_CHARS] + suffix
+    day = datetime.fromtimestamp(job.published_at or job.created, UTC).strftime("%Y-%m-%d")
+    return f"tts-news-{day}-{job.id[:8]}{suffix}"
+
+
+def content_disposition(job: Job, suffix: str, *, attachment: bool) -> str:
+    """RFC 6266: an ASCII `filename` every client can use, and the Urdu title in `filename*`."""
+    kind = "attachment" if attachment else "inline"
+    utf8 = quote(download_name(job.title, job.id, suffix), safe="")
+    return f"{kind}; filename=\"{ascii_download_name(job, suffix)}\"; filename*=UTF-8''{utf8}"
 
 
 LIVE_APPEAR_S = 900  # a queued job's listener waits this long for a worker to start it
