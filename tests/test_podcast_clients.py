@@ -108,7 +108,7 @@ def test_independent_readers_accept_the_episode_files(site, tmp_path):
     response = client.get(f"/episodes/{job.id}.mp3?v={job.version}&download=1")
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment; ")
-    assert f'filename="tts-news-' in disposition and "filename*=UTF-8''" in disposition
+    assert 'filename="tts-news-' in disposition and "filename*=UTF-8''" in disposition
     plain = disposition.split('filename="')[1].split('"')[0]
     assert plain.strip() and plain.isascii() and plain.endswith(".mp3") and " " not in plain
     for suffix in (".vtt", ".chapters.json", ".transcript.json"):
