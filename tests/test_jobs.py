@@ -168,7 +168,7 @@ def test_rendering_again_keeps_the_id_and_changes_the_audio_url(client, worker):
     second = client.get(f"/api/jobs/{job_id}").get_json()["episode"]
     assert second["audio_url"] != first["audio_url"] and second["audio_url"].startswith(f"/episodes/{job_id}.mp3")
     assert sorted(p.name for p in worker.library.episodes_dir.iterdir()) == sorted(
-        f"{job_id}{s}" for s in (".mp3", ".vtt", ".chapters.json"))  # one episode, not two
+        f"{job_id}{s}" for s in (".mp3", ".vtt", ".chapters.json", ".transcript.json"))  # one episode, not two
 
 
 def test_running_a_finished_job_again_does_not_render_it_again(client, worker):

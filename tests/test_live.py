@@ -140,7 +140,7 @@ def test_a_listener_hears_the_stream_end_cleanly_when_the_worker_dies(settings, 
 
 
 def test_a_failed_job_has_no_live_audio(client, queue):
-    job = queue.library.create("خبر۔", "espeak-urdu")
+    job = queue.library.create("خبر۔", "espeak-urdu", "خبر۔")
     queue.library.claim(job.id, "test:0")
     queue.library.fail(job.id, "test:0", "the voice crashed")
     response = client.get(f"/jobs/{job.id}/live.mp3")

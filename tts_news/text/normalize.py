@@ -90,13 +90,20 @@ PAUSES = {
 QUOTES = set("\"'`‘’“”«»‹›„‚″′")
 
 NUMBER = r"\d+(?:,\d+)*(?:\.\d+)?"
+# Every pattern is bounded so the tokenizer stays linear on hostile text (one address is at most this long;
+# e-mail parts and domain labels have their RFC limits).
+MAX_URL = 2000
+# A number longer than this is read digit by digit: no one says it as a quantity, and int() of an
+# unbounded string is refused by Python past 4,300 digits anyway.
+MAX_NUMBER_DIGITS = 15
 MONTH_AHEAD = r"(?!\s*(?:" + "|".join(MONTHS) + "))"
 ABBREVIATION_RE = "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))
 TOKEN_RE = re.compile(
     rf"""
-    (?P<url>(?:https?://|www\.)[^\s\u0600-\u06FF]+|[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+
-        |(?<![\w.])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|pk|gov|edu|io|tv|uk|info|me)\b
-        (?:/[^\s\u0600-\u06FF]*)?)
+    (?P<url>(?:https?://|www\.)[^\s\u0600-\u06FF]{{1,{MAX_URL}}}
+        |(?<![\w.+-])[\w.+-]{{1,64}}@[A-Za-z0-9-]{{1,63}}(?:\.[A-Za-z0-9-]{{1,63}}){{1,8}}
+        |(?<![\w.-])[A-Za-z0-9-]{{1,63}}(?:\.[A-Za-z0-9-]{{1,63}}){{0,8}}\.(?:com|org|net|pk|gov|edu|io|tv|uk|info|me)\b
+        (?:/[^\s\u0600-\u06FF]{{0,{MAX_URL}}})?)
    |(?P<cur>(?<![A-Za-z])(?:Rs\.?|PKR|USD|US\$|INR|GBP|EUR|AED|SAR|[₨₹$£€¥]))\s?(?P<cnum>{NUMBER})
    |(?P<time>(?<![\d.,:])(?P<hh>[01]?\d|2[0-4]):(?P<mm>[0-5]\d)(?![\d:]))
    |(?P<iso>(?<![\d.,/-])(?P<iy>\d{{4}})-(?P<im>[01]?\d)-(?P<id>[0-3]?\d)(?![\d-]))
@@ -385,8 +392,19 @@ class Normalizer:
             return numbers.cardinal_with_fractions(n)
         return numbers.cardinal(n)
 
+    @staticmethod
+    def _long_number(raw: str) -> str:
+        """A number too long to be a quantity (an ID, a hostile line): digit by digit, its point said."""
+        return f" {numbers.DECIMAL_POINT} ".join(numbers.digits(part) for part in raw.split(".") if part)
+
+    @staticmethod
+    def _too_long(raw: str) -> bool:
+        return sum(ch.isdigit() for ch in raw) > MAX_NUMBER_DIGITS
+
     def _plain_number(self, raw: str) -> str:
         """'12.5' → بارہ اعشاریہ پانچ; '2,5' (not a grouping) → دو، پانچ."""
+        if self._too_long(raw.partition(".")[0]):
+            return self._long_number(raw.replace(",", ""))
         whole, _, fraction = raw.partition(".")
         read = self._integer(whole)
         if read is None:
@@ -398,6 +416,9 @@ class Normalizer:
     def _number(self, raw: str, src: str, start: int, end: int) -> tuple[str, int, bool]:
         negative = raw[0] in "-−"
         body = raw.lstrip("-−")
+        if self._too_long(body):
+            said = self._long_number(body.replace(",", ""))
+            return (f"{numbers.MINUS} {said}" if negative else said), end, False
         whole, _, fraction = body.partition(".")
         rest = src[end:]
 
@@ -567,6 +588,8 @@ class Normalizer:
 
     def _range(self, a: str, b: str, src: str, end: int) -> tuple[str, int, bool]:
         """10-15 → دس سے پندرہ; 3-3 → تین تین; fiscal 24-2023 or 2023-24 → دو ہزار تئیس چوبیس."""
+        if self._too_long(a) or self._too_long(b):
+            return f"{self._long_number(a)} سے {self._long_number(b)}", end, False
         if len(a) == 2 and len(b) == 4 and (int(b) + 1) % 100 == int(a):
             return f"{numbers.year(int(b))} {numbers.cardinal(int(a))}", end, False
         if len(a) == 4 and len(b) == 2 and (int(a) + 1) % 100 == int(b):
