@@ -53,7 +53,20 @@ def bench_normalizer(corpus: Path | None, repeats: int = 20) -> dict:
             "corpus_kb_per_s": round(size / 1000 / elapsed, 1),
             "corpus_unsayable_left": sum(1 for o in outs for ch in o if not is_sayable(ch)),
         }
+    for name, line in PATHOLOGICAL_LINES.items():  # hostile input: each must stay linear (≤ 1 s)
+        t = time.perf_counter()
+        normalizer.normalize(line)
+        result[f"hostile_{name}_s"] = round(time.perf_counter() - t, 2)
     return result
+
+
+HOSTILE_CHARS = 100_000
+# 100,000-character lines built to find quadratic corners of a tokenizer.
+PATHOLOGICAL_LINES = {
+    "dashes": "-" * HOSTILE_CHARS, "digit_dash": "1-" * (HOSTILE_CHARS // 2), "digit_dot": "1." * (HOSTILE_CHARS // 2),
+    "at": "a@" * (HOSTILE_CHARS // 2), "nines": "9" * HOSTILE_CHARS, "percent": "%" * HOSTILE_CHARS,
+    "mixed": ("ab-1.c@d 9/ ۔،" * HOSTILE_CHARS)[:HOSTILE_CHARS], "urls": ("www.a" * HOSTILE_CHARS)[:HOSTILE_CHARS],
+}
 
 
 EDIT = ("حالیہ برسوں", "گزشتہ کئی برسوں")  # one paragraph of the seed, edited for the re-render

@@ -73,6 +73,9 @@ class Settings:
     show_description: str = "اردو خبریں، آواز میں"
     cover: Path = PROJECT_ROOT / "tts_news" / "data" / "cover.jpg"
     public_url: str = ""  # base URL of the web app as listeners reach it, for feeds
+    # Host names the app answers to (besides loopback and public_url's): a request naming another Host
+    # is refused, so nobody can make the feed point elsewhere. Comma- or space-separated.
+    trusted_hosts: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -101,6 +104,16 @@ class Settings:
     def editor_hashes(self) -> dict[str, str]:
         pairs = (item.partition("=") for item in self.editors.split())
         return {name: digest for name, _, digest in pairs if name and digest}
+
+    @property
+    def host_names(self) -> list[str]:
+        """Every host name requests may carry: loopback, TTS_NEWS_TRUSTED_HOSTS, TTS_NEWS_PUBLIC_URL's."""
+        from urllib.parse import urlsplit
+
+        names = ["localhost", "127.0.0.1", "::1", *self.trusted_hosts.replace(",", " ").split()]
+        if self.public_url:
+            names.append(urlsplit(self.public_url).hostname or "")
+        return [n for n in names if n]
 
     @property
     def credentials_configured(self) -> bool:

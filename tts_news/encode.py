@@ -17,6 +17,7 @@ import numpy as np
 from tts_news.errors import UserError
 from tts_news.joins import Chapter, Timeline
 from tts_news.mastering import OUTPUT_RATE, Master
+from tts_news.text.cleanup import xml_safe
 
 
 @dataclass
@@ -114,7 +115,7 @@ ISO_639_2 = {"ur": "urd", "en": "eng", "pa": "pan", "sd": "snd", "ps": "pus", "h
 def ffmetadata(tags: Tags, chapters: list[Chapter]) -> str:
     """ffmpeg's metadata file: the episode's tags and one chapter per paragraph."""
     def esc(value: str) -> str:
-        return re.sub(r"([=;#\\\n])", r"\\\1", value)
+        return re.sub(r"([=;#\\\n])", r"\\\1", xml_safe(value))
 
     lines = [";FFMETADATA1"]
     for key, value in (("title", tags.title), ("artist", tags.artist), ("album", tags.album),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import socket
 import sys
 
 from tts_news.config import Settings
@@ -14,14 +16,29 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 REQUEST_BODY_HEADROOM = 4
 
 
+def served_names(host: str) -> list[str]:
+    """The names a client may use to reach `--host`: the address itself, and for a wildcard this
+    machine's name and addresses (other names need TTS_NEWS_TRUSTED_HOSTS or TTS_NEWS_PUBLIC_URL)."""
+    if host not in ("0.0.0.0", "::", ""):
+        return [host]
+    name = socket.gethostname()
+    names = {name, socket.getfqdn()}
+    try:
+        names |= {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except OSError:
+        pass
+    return sorted(names)
+
+
 def cmd_serve(args, settings: Settings) -> int:
     import waitress
 
     from tts_news.service import Service
-    from tts_news.worker import start_embedded_worker
+    from tts_news.worker import start_embedded_worker, stop_on_signals
     from web import create_app
 
     logging.getLogger("tts_news").setLevel(logging.INFO)  # the log says what the worker rendered
+    settings = dataclasses.replace(settings, trusted_hosts=" ".join([settings.trusted_hosts, *served_names(args.host)]))
     queue = Service(settings)
     app = create_app(settings, queue=queue)
     if args.host not in LOOPBACK and not settings.credentials_configured:
@@ -32,6 +49,7 @@ def cmd_serve(args, settings: Settings) -> int:
     worker = "no worker (run: tts-news worker)" if stop is None else "with an embedded worker"
     print(f"tts-news: serving on http://{args.host}:{args.port}/ {worker}; data in {settings.data_dir}",
           file=sys.stderr, flush=True)
+    stop_on_signals()  # SIGTERM or Ctrl-C: out within moments, the running job left to its lease
     try:
         waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="tts-news",
                        # waitress answers bodies past its limit itself, in plain text; under it the app

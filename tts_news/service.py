@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 import shutil
 import time
 import uuid
@@ -23,9 +24,15 @@ from tts_news.config import Settings
 from tts_news.errors import InsufficientStorage, QueueFull, TooManyQueued, UserError, VoiceUnavailable
 from tts_news.library import Job, Library
 from tts_news.live import remove as remove_stream
+from tts_news.text.cleanup import xml_safe
 from tts_news.text.script import headline
 
 log = logging.getLogger(__name__)
+
+# A run of letters longer than this is not a word but a flood (a hostile article, a broken paste):
+# refused when it is submitted, rather than spoken for hours.
+MAX_WORD_LETTERS = 100
+LONG_WORD_RE = re.compile(rf"[^\W\d_]{{{MAX_WORD_LETTERS + 1},}}")
 
 TASK_NAME = "tts_news.render_job"
 SPEECH_TASK_NAME = "tts_news.speech"
@@ -145,6 +152,9 @@ class Service:
         check_article(text, self.settings)
         if title is not None and len(title) > self.settings.max_title_chars:
             raise UserError(f"the title has {len(title)} characters; the limit is {self.settings.max_title_chars}")
+        if (word := LONG_WORD_RE.search(text)) is not None:
+            raise UserError(f"the article has a 'word' of {len(word.group()):,} letters at character {word.start()}; "
+                            f"no language has words that long (the limit is {MAX_WORD_LETTERS})")
         if not build_script(text, normalizer_for(self.settings)).to_say:
             raise UserError("the article has nothing a voice can say (no words, only symbols or markup)")
 
@@ -153,8 +163,11 @@ class Service:
         self.check_text(text, title)
         voice = self.check_voice(voice)
         self.check_room(client)
+        # Control characters in a title would make the feed and tags ill-formed: the title loses them (the
+        # text keeps them; the normalizer reports each one it cannot read).
+        shown = " ".join(xml_safe(title or headline(text)).split()) or "—"
         job = self.library.create(
-            text, voice, title or headline(text), source=source, published=published, client=client or "", source_url=source_url,
+            text, voice, shown, source=source, published=published, client=client or "", source_url=source_url,
             max_waiting=self.settings.max_queued,
             max_waiting_for_client=self.settings.max_queued_per_client if client is not None else None)
         if job is None:  # another submission took the last place since check_room looked

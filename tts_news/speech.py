@@ -18,6 +18,8 @@ from tts_news.errors import UserError
 from tts_news.live import FORMATS
 
 MAX_INPUT_CHARS = 4096  # OpenAI's limit for one speech request
+MAX_SPEECH_S = 600  # the longest audio one request may make (10 minutes: 4,096 characters of prose at half speed)
+SPOKEN_CHARS_PER_S = 14.0  # an Urdu voice's pace at speed 1, spaces included (MMS and espeak: 13-16)
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 
 
@@ -44,6 +46,24 @@ def check_request(text: str, fmt: str, speed: float) -> None:
         raise SpeechRequestError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}", param="speed")
 
 
+def check_duration(spoken_chars: int, speed: float) -> None:
+    """Speech is bounded by what it would say, not only by what was sent: 4,096 digits are 12,000 spoken
+    characters, a quarter of an hour of audio. Refused (400) past MAX_SPEECH_S at the asked speed."""
+    seconds = spoken_chars / SPOKEN_CHARS_PER_S / speed
+    if seconds > MAX_SPEECH_S:
+        raise SpeechRequestError(
+            f"'input' would take about {seconds / 60:.0f} minutes to say at speed {speed:g}; the limit is "
+            f"{MAX_SPEECH_S // 60} minutes: send a shorter text or a faster speed", param="input",
+            code="speech_too_long")
+
+
+def spoken_length(text: str, settings: Settings) -> int:
+    """How many characters a voice would say for `text` (after the normalizer)."""
+    from tts_news.episode import normalizer_for
+
+    return len(normalizer_for(settings).normalize(text).spoken)
+
+
 def stream_path(data_dir: Path, request_id: str, fmt: str) -> Path:
     """Where a speech request's audio grows while it is spoken (the web process reads it from there)."""
     if not re.fullmatch(r"[0-9a-f]{32}", request_id) or fmt not in FORMATS:
@@ -66,6 +86,7 @@ def stream_speech(text: str, voice_name: str | None, fmt: str, speed: float, set
         voice = choose_voice(settings, voice_name, notice=notices.append)
         engine = load_engine(voice, settings)
         script = prepare(text, voice, settings, title="")
+        check_duration(sum(len(s.spoken) for _, s in script.to_say), speed)
     except UserError as err:
         path.parent.mkdir(parents=True, exist_ok=True)
         live.write_json(live.done_marker(path), {"error": str(err), "code": err.code, "status": err.status})

@@ -60,6 +60,9 @@ def voice_text(spoken: str, engine: Engine) -> str:
     return " ".join("".join(ch if ch in engine.vocabulary else " " for ch in spoken).split())
 
 
+MAX_SEGMENT_SHARE = 10  # a sentence bigger than 1/10 of the whole cache is never cached
+
+
 class SegmentCache:
     """Sentence audio stored by a hash of (voice, its version, spoken text, synthesis settings).
 
@@ -70,6 +73,7 @@ class SegmentCache:
     def __init__(self, folder: Path, max_bytes: int) -> None:
         self.folder = folder
         self.max_bytes = max_bytes
+        self._size: int | None = None  # bytes on disk as this process last counted them
 
     @staticmethod
     def key(voice: Voice, sample_rate: int, text: str) -> str:
@@ -93,10 +97,21 @@ class SegmentCache:
         return audio.astype(np.float32, copy=False)
 
     def put(self, key: str, audio: np.ndarray) -> None:
+        """Store a sentence's audio; the size limit holds after every write (a segment bigger than a
+        tenth of the whole cache is not kept at all)."""
+        samples = audio.astype(np.float32, copy=False)
+        if samples.nbytes > self.max_bytes // MAX_SEGMENT_SHARE:
+            return
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp, tmp.open("wb") as f:
-            np.save(f, audio.astype(np.float32, copy=False), allow_pickle=False)
+            np.save(f, samples, allow_pickle=False)
+        if self._size is None:
+            self._size = sum(p.stat().st_size for p in self.folder.glob("*/*.npy") if p.exists())
+        else:
+            self._size += path.stat().st_size
+        if self._size > self.max_bytes:
+            self.prune()
 
     def prune(self) -> int:
         """Drop least recently used entries until the cache fits; returns bytes freed."""
@@ -114,6 +129,7 @@ class SegmentCache:
                 break
             path.unlink(missing_ok=True)
             freed += size
+        self._size = total - freed
         return freed
 
 

@@ -4,9 +4,11 @@ and Podcasting 2.0 JSON chapters."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from tts_news.joins import Chapter, Cue
+from tts_news.text.cleanup import xml_safe
 
 
 def _vtt_time(seconds: float) -> str:
@@ -21,7 +23,8 @@ def vtt_text(cues: list[Cue]) -> str:
     """WebVTT, one cue per sentence with the original Urdu text."""
     lines = ["WEBVTT", "Language: ur", ""]
     for i, cue in enumerate(cues, 1):
-        text = cue.text.replace("-->", "→").replace("\n", " ")
+        # WebVTT cue text is markup: & < > escaped, so "<script>" is read as text, not dropped as a tag.
+        text = html.escape(xml_safe(cue.text).replace("-->", "→").replace("\n", " "), quote=False)
         lines += [f"p{cue.paragraph}-s{i}", f"{_vtt_time(cue.start)} --> {_vtt_time(cue.end)}", text, ""]
     return "\n".join(lines)
 
@@ -34,7 +37,8 @@ def read_vtt(text: str) -> list[Cue]:
     def seconds(h: str, m: str, s: str, ms: str) -> float:
         return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
 
-    return [Cue(seconds(*m.group(2, 3, 4, 5)), seconds(*m.group(6, 7, 8, 9)), m.group(10), int(m.group(1)))
+    return [Cue(seconds(*m.group(2, 3, 4, 5)), seconds(*m.group(6, 7, 8, 9)), html.unescape(m.group(10)),
+                int(m.group(1)))
             for m in VTT_CUE_RE.finditer(text.replace("\r\n", "\n"))]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -34,6 +35,11 @@ SCALES = ("noise_scale", "length_scale", "noise_scale_dp")
 FALLBACK_VOICE = "espeak-urdu"
 REQUIRED = {"name": str, "label": str, "engine": str, "language": str, "license": str, "sample_rate": int}
 DOWNLOAD_CHUNK = 1 << 16
+MAX_DOWNLOAD_BYTES = 2 * 2**30  # a voice archive (MMS Urdu is ~110 MB; large multi-speaker models ~1 GB)
+MAX_UNPACKED_BYTES = 4 * 2**30
+MAX_ARCHIVE_MEMBERS = 10_000
+# Coqui model names: type/language/dataset/model, each part plain (no "..", no separators of its own).
+MODEL_NAME_RE = re.compile(r"[A-Za-z0-9_.+-]+(?:/[A-Za-z0-9_.+-]+){1,4}")
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,10 @@ def _check(data: dict, path: Path) -> Voice:
         raise bad(f"[{data['engine']}] must be a table")
     if data["engine"] == "coqui" and not ({"model", "path"} & set(engine_settings)):
         raise bad("[coqui] needs 'model' (a Coqui model name) or 'path' (a local model directory)")
+    model = engine_settings.get("model")
+    if model is not None and (not isinstance(model, str) or not MODEL_NAME_RE.fullmatch(model)
+                              or ".." in model.split("/")):
+        raise bad("[coqui] model must be a Coqui model name like tts_models/urd-script_arabic/fairseq/vits")
     if data["engine"] == "coqui" and engine_settings.get("runtime", "auto") not in RUNTIMES:
         raise bad(f"[coqui] runtime must be one of {', '.join(RUNTIMES)}")
     for scale in SCALES:
@@ -172,9 +182,14 @@ def _download(url: str, dest: Path, progress: ProgressFn | None) -> None:
             total = response.headers.get("Content-Length")
             total = int(total) if total and total.isdigit() else None
             done = 0
+            if total is not None and total > MAX_DOWNLOAD_BYTES:
+                raise VoiceUnavailable(f"{url} is {total:,} bytes; a voice archive may be at most "
+                                       f"{MAX_DOWNLOAD_BYTES:,}")
             while chunk := response.read(DOWNLOAD_CHUNK):
                 out.write(chunk)
                 done += len(chunk)
+                if done > MAX_DOWNLOAD_BYTES:
+                    raise VoiceUnavailable(f"{url} is larger than {MAX_DOWNLOAD_BYTES:,} bytes; stopped")
                 if progress:
                     progress(done, total)
     except (urllib.error.URLError, OSError, ValueError) as err:
@@ -213,9 +228,16 @@ def _install_folder(voice: Voice, unpacked: Path, settings: Settings) -> Path:
 
 
 def _unpack(archive: Path, into: Path) -> None:
+    """Extract with tarfile's "data" filter (no links out, no devices, no absolute paths), and only if
+    the members add up to at most MAX_UNPACKED_BYTES (a small archive must not fill the disk)."""
     try:
         with tarfile.open(archive) as tar:
-            tar.extractall(into, filter="data")
+            members = tar.getmembers()
+            size = sum(m.size for m in members if m.isfile())
+            if size > MAX_UNPACKED_BYTES or len(members) > MAX_ARCHIVE_MEMBERS:
+                raise UserError(f"{archive.name} unpacks to {size:,} bytes in {len(members):,} files; a voice may be "
+                                f"at most {MAX_UNPACKED_BYTES:,} bytes in {MAX_ARCHIVE_MEMBERS:,} files")
+            tar.extractall(into, members=members, filter="data")
     except (tarfile.TarError, OSError, EOFError) as err:
         raise UserError(f"{archive.name} is not a readable .tar.gz archive ({err})") from err
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import signal
 import sys
 import threading
 import time
@@ -149,13 +151,17 @@ class Worker:
         log.info("job %s: %s", job.id, episode.summary())
 
     # -- running a consumer ---------------------------------------------------------------------
-    def consumer(self, workers: int = 1, *, embedded: bool = False):
+    def consumer(self, workers: int = 1):
+        """A Huey consumer of this worker's queue whose process stops at once on SIGTERM or Ctrl-C (see
+        `stop_on_signals`), rather than Huey's wait for the running render to end."""
         from huey.consumer import Consumer
 
-        # Inside `serve` the web server owns the process's signals (Ctrl-C stops both).
-        cls = _embedded_consumer_class() if embedded else Consumer
-        return cls(self.service.huey, workers=workers, worker_type="thread", periodic=False,
-                   max_delay=MAX_POLL_DELAY_S, check_worker_health=True)
+        class PromptConsumer(Consumer):
+            def _set_signal_handlers(self) -> None:
+                stop_on_signals()
+
+        return PromptConsumer(self.service.huey, workers=workers, worker_type="thread", periodic=False,
+                              max_delay=MAX_POLL_DELAY_S, check_worker_health=True)
 
     def sweep_forever(self, stop: threading.Event) -> None:
         last_cleanup = 0.0
@@ -169,14 +175,21 @@ class Worker:
                 log.exception("sweeping for stopped jobs failed; trying again later")
 
 
-def _embedded_consumer_class():
-    from huey.consumer import Consumer
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT end the process within moments: a render in progress is not waited for (it can
+    take minutes). Its job keeps its record; the lease runs out and the next worker renders it again
+    from the sentence cache — as after a crash, which every render already survives."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (an embedded consumer started from another one)
 
-    class EmbeddedConsumer(Consumer):
-        def _set_signal_handlers(self) -> None:
-            pass
+    def stop(signum, _frame) -> None:
+        log.warning("stopping on %s; an unfinished job is sent again when its lease runs out",
+                    signal.Signals(signum).name)
+        logging.shutdown()
+        os._exit(0)
 
-    return EmbeddedConsumer
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
 
 def start_embedded_worker(service: Service) -> threading.Event:
@@ -190,7 +203,7 @@ def start_embedded_worker(service: Service) -> threading.Event:
         except Exception:
             log.exception("loading the default voice failed; jobs will report why")
         service.recover()
-        consumer = worker.consumer(embedded=True)
+        consumer = worker.consumer()
         consumer.start()
         threading.Thread(target=worker.sweep_forever, args=(stop,), daemon=True, name="sweeper").start()
         stop.wait()

@@ -7,6 +7,7 @@ model never lives here — workers own it.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, queue: Service | None = None
     app = Flask(__name__)
     app.config.from_mapping(
         SECRET_KEY=_secret_key(settings),
+        TRUSTED_HOSTS=settings.host_names,
         MAX_CONTENT_LENGTH=settings.max_article_chars * JSON_BYTES_PER_CHAR + REQUEST_SLACK_BYTES,
     )
     app.json.ensure_ascii = False
@@ -58,10 +60,32 @@ def create_app(settings: Settings | None = None, *, queue: Service | None = None
     security.login_manager.init_app(app)
     app.extensions["tts_news_limiter"] = security.make_limiter(app, settings)
 
+    app.before_request(_refuse_cross_site_writes)
     app.register_error_handler(UserError, _user_error)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
     return app
+
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _refuse_cross_site_writes():
+    """No page on another site can make a browser change anything here: a write sent cross-site (the
+    browser says so in Sec-Fetch-Site, or its Origin names another host) is refused, and API writes must
+    be JSON (a plain HTML form cannot send that). The web form carries a CSRF token besides."""
+    if request.method not in WRITE_METHODS:
+        return None
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return _render_error("a request from another site cannot change anything here", "cross_site", 403)
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        return _render_error("a request from another site cannot change anything here", "cross_site", 403)
+    if origin == "null":
+        return _render_error("a request from an opaque origin cannot change anything here", "cross_site", 403)
+    if request.path.startswith(("/api/", "/v1/")) and request.mimetype not in ("application/json", ""):
+        return _render_error("send JSON with Content-Type: application/json", "unsupported_media_type", 415)
+    return None
 
 
 def error_body(message: str, code: str) -> dict:

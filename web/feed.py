@@ -23,6 +23,7 @@ from tts_news.config import Settings
 from tts_news.errors import NotFound, ShowIdentityLost
 from tts_news.files import write_text_atomic
 from tts_news.library import Job, Library
+from tts_news.text.cleanup import xml_safe
 from web.common import service
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,11 @@ def base_url(settings: Settings) -> str:
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.Element:
-    el = ET.SubElement(parent, tag, {"type" if k == "type_" else k: v for k, v in attrs.items()})
+    """An element whose text and attributes hold only what XML 1.0 allows (a hostile title cannot make
+    the feed ill-formed for every subscriber)."""
+    el = ET.SubElement(parent, tag, {"type" if k == "type_" else k: xml_safe(v) for k, v in attrs.items()})
     if text is not None:
-        el.text = text
+        el.text = xml_safe(text)
     return el
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, request, send_file, stream_with_context, url_for
+from werkzeug.http import parse_range_header
 
 from tts_news.errors import NotFound
 from tts_news.library import Job
@@ -32,6 +33,7 @@ def _send(job_id: str, suffix: str):
     path = library.episode_path(job.id, suffix)
     if not job.has_episode or not path.exists():
         raise NotFound(f"episode {job_id} has no audio yet (status: {job.status})")
+    _follow_rfc9110_range(path.stat().st_size)
     response = send_file(path, mimetype=TYPES[suffix], conditional=True, etag=True, max_age=0)
     response.headers["Content-Disposition"] = content_disposition(job, suffix,
                                                                   attachment=request.args.get("download") == "1")
@@ -43,6 +45,22 @@ def _send(job_id: str, suffix: str):
     current = request.args.get("v") == str(job.version) and recorded
     response.headers["Cache-Control"] = IMMUTABLE if current else "no-cache"
     return response
+
+
+def _follow_rfc9110_range(size: int) -> None:
+    """RFC 9110 § 14.2: a Range the server cannot parse, or several ranges, are ignored (200, the whole
+    file); a suffix longer than the file means the whole file. Only a range that starts past the end is
+    unsatisfiable (416)."""
+    header = request.environ.get("HTTP_RANGE")
+    if not header:
+        return
+    parsed = parse_range_header(header)
+    if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
+        del request.environ["HTTP_RANGE"]
+        return
+    start, stop = parsed.ranges[0]
+    if start < 0 and -start >= size and size > 0:
+        request.environ["HTTP_RANGE"] = "bytes=0-"
 
 
 FILENAME_UNSAFE_RE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')

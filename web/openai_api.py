@@ -19,7 +19,7 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from tts_news.errors import Busy, UnknownVoice, UserError
 from tts_news.live import FORMATS, done_marker, info_file, read_json, remove
-from tts_news.speech import SpeechRequestError, check_request
+from tts_news.speech import SpeechRequestError, check_duration, check_request, spoken_length
 from web.common import service, unencodable_field
 from web.security import bearer_key, key_is_valid
 from web.streams import follow
@@ -83,6 +83,7 @@ def speech():
     fmt = _field(data, "response_format", str, "mp3")
     speed = _field(data, "speed", (int, float), 1.0)
     check_request(text, fmt, speed)
+    check_duration(spoken_length(text, service().settings), float(speed))
     stream_format = _field(data, "stream_format", str, "audio")
     if stream_format not in STREAM_FORMATS:
         raise SpeechRequestError(f"stream_format must be one of {', '.join(STREAM_FORMATS)}", param="stream_format")

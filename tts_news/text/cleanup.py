@@ -7,6 +7,7 @@ came from, so that read-along highlighting can point back at what the user wrote
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -91,3 +92,13 @@ def clean(text: str) -> Cleaned:
         out.append(piece)
         origin.extend([start] * len(piece))
     return Cleaned("".join(out), tuple(origin))
+
+
+# What XML 1.0 forbids (C0 controls but tab, newline and carriage return; U+FFFE, U+FFFF; lone
+# surrogates): no feed, tag, transcript or page may carry them, whatever a user sent.
+XML_FORBIDDEN_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 (and so RSS, ID3 text in XML tools, WebVTT) cannot hold."""
+    return XML_FORBIDDEN_RE.sub("", text)

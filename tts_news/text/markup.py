@@ -35,6 +35,7 @@ INLINE_TAGS = {
 KNOWN_TAGS = BLOCK_TAGS | HIDDEN_TAGS | INLINE_TAGS
 # Markup is recognised by a known element's tag or by a character reference, so "x < 5 > 3" stays text.
 TAG_RE = re.compile(r"</?(" + "|".join(sorted(KNOWN_TAGS, key=len, reverse=True)) + r")\b[^<>]*>|<!--", re.I)
+BLOCK_TAG_RE = re.compile(r"</?(" + "|".join(sorted(BLOCK_TAGS, key=len, reverse=True)) + r")\b[^<>]*>", re.I)
 ENTITY_RE = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 LATIN_LETTERS = "A-Za-z"
 URDU_LETTERS = "\u0620-\u064A\u066E-\u06D3\u06D5\u06FA-\u06FF"
@@ -101,6 +102,8 @@ class _HtmlText(HTMLParser):
         self.out = _Pieces()
         self.hidden = 0
         self.space_pending = False
+        # Text with a stray inline tag but no block elements is an article whose lines are paragraphs.
+        self.lines_are_paragraphs = not BLOCK_TAG_RE.search(source)
 
     def _offset(self) -> int:
         line, col = self.getpos()
@@ -133,6 +136,10 @@ class _HtmlText(HTMLParser):
     def _text(self, text: str, origins: list[int]) -> None:
         # HTML collapses whitespace: runs of spaces and line breaks inside a paragraph are one space.
         for ch, at in zip(text, origins):
+            if ch == "\n" and self.lines_are_paragraphs:
+                self.out.add_at("\n", at)
+                self.space_pending = False
+                continue
             if ch.isspace():
                 self.space_pending = True
                 continue

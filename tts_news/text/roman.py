@@ -55,6 +55,8 @@ NAME_COST_PER_LETTER = 0.25  # how far a listed name's spelling may stray from t
 WORD_COST_PER_LETTER = 0.1  # and a word of news vocabulary
 MIN_WORD = 4  # a shorter Latin word matches only listed names: "War" is not ور
 NAME_BONUS = 0.8
+MAX_LETTERS = 24
+UNWRITTEN_AFTER_VOWEL = 1.0  # the longest Latin word searched as roman Urdu
 
 
 class _Trie:
@@ -97,9 +99,11 @@ def _options(word: str, i: int, first: bool) -> list[tuple[int, str, float, bool
                     out.append((j + 1, urdu, cost, False))
             continue
         table = INITIAL_VOWELS if first else MEDIAL_VOWELS
+        after_vowel = i > 0 and word[i - 1] in "aeiouy"
         if j < len(word) or first:
             for urdu, cost in table.get(group, []):
-                out.append((j, urdu, cost, False))
+                # A vowel may go unwritten between consonants, not after another vowel ("aaaa" is no word).
+                out.append((j, urdu, cost + (UNWRITTEN_AFTER_VOWEL if after_vowel and not urdu else 0), False))
         for urdu, cost in FINAL_VOWELS.get(group, []):
             if not first:
                 out.append((j, urdu, cost, True))
@@ -125,8 +129,8 @@ class RomanReader:
         """The Urdu spelling of a roman-Urdu word or name; `names_only` for a word that is also English
         ("Camera" is not the Urdu word کامرہ, but "Karachi" is the listed name کراچی)."""
         word = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode().lower()
-        if len(word) < 2 or not word.isalpha():
-            return None
+        if not 2 <= len(word) <= MAX_LETTERS or not word.isalpha():
+            return None  # past MAX_LETTERS it is no name (and the search would grow with the length)
         return self._read(word, names_only)
 
     def _search(self, word: str, names_only: bool) -> str | None:

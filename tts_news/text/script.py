@@ -7,6 +7,7 @@ space — never inside a word.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -104,7 +105,8 @@ def split_sentences(paragraph: str) -> list[tuple[int, str]]:
 
 def _cut_points(spoken: str, max_chars: int) -> list[int]:
     """Where a too-long spoken sentence is cut: pieces of about equal length, at ، ؛ where one is
-    near, else at the space nearest the middle; a word longer than the limit stays whole."""
+    near, else at the space nearest the middle; a "word" longer than the limit (hostile or broken text)
+    is cut at the limit, so no piece ever reaches a voice longer than `max_chars`."""
     cuts = []
     start = 0
     while len(spoken) - start > max_chars:
@@ -113,12 +115,7 @@ def _cut_points(spoken: str, max_chars: int) -> list[int]:
         lo, hi = start + max_chars // 3, start + max_chars
         phrase = [i + 1 for i in range(lo, hi) if spoken[i] in PHRASE_CUTS]
         spaces = [i for i in range(lo, hi + 1) if spoken[i] == " "]
-        if phrase or spaces:
-            at = min(phrase or spaces, key=lambda i: abs(i - target))
-        else:
-            at = spoken.find(" ", hi)
-            if at < 0:
-                break
+        at = min(phrase or spaces, key=lambda i: abs(i - target)) if phrase or spaces else hi
         cuts.append(at)
         start = at
     return cuts
@@ -149,7 +146,14 @@ def sentences_of(text: str, start: int, normalizer: Normalizer, max_chars: int) 
         return [Sentence(text, "", start, (), tuple(
             TextWarning(w.position + start, w.text, w.message) for w in norm.warnings))]
     bounds = [0, *_cut_points(norm.spoken, max_chars), len(norm.spoken)]
-    return [_sub_sentence(text, start, norm, a, b) for a, b in zip(bounds, bounds[1:]) if norm.spoken[a:b].strip()]
+    pieces = [_sub_sentence(text, start, norm, a, b) for a, b in zip(bounds, bounds[1:]) if norm.spoken[a:b].strip()]
+    longest = max((len(w) for w in norm.spoken.split()), default=0)
+    if longest > max_chars and pieces:  # said, but in pieces: tell the user why it sounds broken
+        first = pieces[0]
+        pieces[0] = dataclasses.replace(first, warnings=(*first.warnings, TextWarning(
+            start, "", f"a word of {longest:,} letters is longer than the voice can say at once "
+                       f"({max_chars}); it is read in pieces")))
+    return pieces
 
 
 def build_script(

@@ -1,0 +1,266 @@
+"""Hostile input cannot hurt: each row of the attacker's probe, and the smaller edges."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import tarfile
+import time
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+import requests
+from conftest import free_port, wait_for_job
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tts_news.config import Settings
+from tts_news.errors import UserError
+from tts_news.text.normalize import Normalizer, is_sayable
+from tts_news.text.script import build_script
+from web import create_app
+
+N = Normalizer()
+ARTICLE = "سرخی\nکراچی میں بارش ہوئی۔\n"
+
+
+def du(path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+# -- bounded work per article ---------------------------------------------------------------------------
+
+
+def test_a_99000_letter_word_is_refused_cleanly_and_the_data_dir_does_not_grow(client, queue, settings):
+    before = du(settings.data_dir)
+    response = client.post("/api/jobs", json={"text": "ا" * 99_000 + "۔"})
+    assert response.status_code == 400 and "letters" in response.get_json()["error"]["message"]
+    assert queue.library.jobs() == [] and du(settings.data_dir) - before < 100_000
+
+
+def test_no_piece_of_text_reaches_a_voice_longer_than_its_limit():
+    script = build_script("سرخی\n" + "ب" * 1000 + " اور " + "پ" * 650 + "۔", N, max_chars=300)
+    assert all(len(s.spoken) <= 300 for s in script.sentences)
+    assert "".join(s.spoken for s in script.sentences).count("ب") == 1000  # cut, not dropped
+    assert any("longer than the voice can say" in w.message for w in script.warnings)
+
+
+def test_the_cache_limit_holds_after_every_write(tmp_path):
+    from tts_news.synth import SegmentCache
+
+    cache = SegmentCache(tmp_path / "cache", max_bytes=400_000)
+    for i in range(30):
+        cache.put(f"{i:064x}", np.zeros(16_000, dtype=np.float32))  # 64 KB each
+        assert du(tmp_path / "cache") <= 400_000
+    cache.put("f" * 64, np.zeros(200_000, dtype=np.float32))  # 800 KB: more than the whole cache
+    assert cache.get("f" * 64) is None and du(tmp_path / "cache") <= 400_000
+
+
+# -- a linear normalizer that never raises ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line", ["-" * 100_000, "1-" * 50_000, "1." * 50_000, "a@" * 50_000, "%" * 100_000])
+def test_pathological_lines_normalize_to_sayable_text(line):
+    spoken = N.normalize(line).spoken
+    assert all(is_sayable(ch) for ch in spoken)
+
+
+def test_five_thousand_digits_are_read_digit_by_digit():
+    spoken = N.normalize("9" * 5000).spoken
+    assert spoken.split() == ["نو"] * 5000
+    assert N.normalize("12345678901234567890 روپے").spoken.startswith("ایک دو تین")
+
+
+HOSTILE = st.text(
+    alphabet=st.sampled_from(list("0123456789-./,:@#%$+×½ ۔،؟!abcXYZé\u200f\u200e\u202b\x00\x01\x0b\ufeffاب پ\n")),
+    max_size=300,
+) | st.builds(lambda ch, n: ch * n, st.sampled_from(list("-.9a@%ا ")), st.integers(1, 3000))
+
+
+@settings(max_examples=300, deadline=None)
+@given(HOSTILE)
+def test_the_normalizer_never_raises_and_never_leaves_digits_or_latin(text):
+    result = N.normalize(text)
+    assert not re.search(r"[0-9A-Za-z]", result.spoken)
+    assert all(is_sayable(ch) for ch in result.spoken)
+
+
+# -- valid XML and text everywhere ---------------------------------------------------------------------
+
+
+def test_hostile_titles_and_text_keep_the_feed_tags_and_transcript_well_formed(client, worker):
+    from mutagen.id3 import ID3
+
+    title = "خبر\x01\x02 <b>&\ufffe"
+    text = "پہلی سطر\nیہ <3 متن ہے اور 5 < 6 & 7 > 3۔\n<b>دوسری</b> سطر۔\n"
+    response = client.post("/api/jobs", json={"text": text, "title": title, "voice": "espeak-urdu"})
+    assert response.status_code == 202
+    job = wait_for_job(worker.library, response.get_json()["id"])
+    assert job.status == "done" and "\x01" not in job.title
+    feed = client.get("/feed.xml").data
+    root = ET.fromstring(feed)  # a strict XML 1.0 parser
+    assert root.find("channel/item/title").text == "خبر <b>&"
+    vtt = worker.library.episode_path(job.id, ".vtt").read_text(encoding="utf-8")
+    assert "&lt;3" in vtt and "<3" not in vtt and "5 &lt; 6 &amp; 7 &gt; 3" in vtt
+    assert "<b>" not in vtt and "دوسری سطر" in vtt  # real markup is not read, not shown
+    tags = ID3(worker.library.episode_path(job.id))
+    assert str(tags["TIT2"]) == "خبر <b>&"
+    page = client.get(f"/episodes/{job.id}").get_data(as_text=True)
+    assert "&lt;3" in page and "<3" not in page  # the transcript shown as text, escaped
+
+
+# -- speech bounded by its output ------------------------------------------------------------------------
+
+
+def test_speech_that_would_last_too_long_is_refused(client):
+    response = client.post("/v1/audio/speech", json={"model": "tts-1", "voice": "alloy", "input": "9" * 4096})
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "speech_too_long" and error["param"] == "input" and "minutes" in error["message"]
+
+
+# -- requests that cannot be forged ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def finished(queue):
+    job = queue.library.create(ARTICLE, "espeak-urdu", "سرخی")
+    with queue.library._db() as db:
+        db.execute("UPDATE jobs SET status = 'done' WHERE id = ?", (job.id,))
+    return job.id
+
+
+def test_a_cross_site_form_post_cannot_rerender(client, queue, finished):
+    refused = [
+        client.post(f"/api/jobs/{finished}/render", data="", content_type="application/x-www-form-urlencoded"),
+        client.post(f"/api/jobs/{finished}/render", headers={"Sec-Fetch-Site": "cross-site"}),
+        client.post(f"/api/jobs/{finished}/render", headers={"Origin": "https://evil.example"}),
+        client.post(f"/jobs/{finished}/render", headers={"Origin": "https://evil.example"}),
+        client.post("/api/jobs", json={"text": ARTICLE}, headers={"Origin": "null"}),
+    ]
+    assert [r.status_code for r in refused] == [415, 403, 403, 403, 403]
+    assert queue.library.get(finished).status == "done"
+    same_site = client.post(f"/api/jobs/{finished}/render", headers={"Origin": "http://localhost",
+                                                                     "Sec-Fetch-Site": "same-origin"})
+    assert same_site.status_code == 202
+
+
+def test_a_forged_host_changes_nothing(client, settings):
+    forged = client.get("/feed.xml", headers={"Host": "evil.example"})
+    assert forged.status_code == 400
+    assert not (settings.data_dir / "feed.json").exists()
+    feed = client.get("/feed.xml").get_data(as_text=True)
+    assert "evil.example" not in feed and "http://localhost/feed.xml" in feed
+
+
+def test_a_public_url_decides_the_feed_whatever_the_host(settings):
+    from tts_news.service import Service
+
+    public = Settings.from_env(public_url="https://news.example.pk", trusted_hosts="tts.internal")
+    client = create_app(public, queue=Service(public)).test_client()
+    feed = client.get("/feed.xml", headers={"Host": "tts.internal"}).get_data(as_text=True)
+    assert "https://news.example.pk/feed.xml" in feed and "tts.internal" not in feed
+    assert client.get("/feed.xml", headers={"Host": "other.example"}).status_code == 400
+
+
+# -- smaller edges -------------------------------------------------------------------------------------------
+
+
+def test_the_secret_key_file_is_private(settings, client):
+    mode = stat.S_IMODE((settings.data_dir / "secret_key").stat().st_mode)
+    assert mode == 0o600
+
+
+@pytest.mark.parametrize(("header", "status", "length"), [
+    ("bytes=0-9", 206, 10), ("garbage", 200, None), ("bytes=10-5", 200, None), ("bytes=0-1,5-6", 200, None),
+    ("bytes=-999999999", 206, None), ("bytes=999999999-", 416, 0),
+])
+def test_range_requests_follow_rfc_9110(client, worker, header, status, length):
+    job_id = client.post("/api/jobs", json={"text": ARTICLE, "voice": "espeak-urdu"}).get_json()["id"]
+    job = wait_for_job(worker.library, job_id)
+    size = worker.library.episode_path(job.id).stat().st_size
+    response = client.get(f"/episodes/{job.id}.mp3?v={job.version}", headers={"Range": header})
+    assert response.status_code == status
+    if status == 416:
+        return
+    assert len(response.data) == (length if length is not None else size)
+
+
+def test_voice_files_name_only_real_models(settings):
+    from tts_news.voices import get_voice
+
+    settings.user_voices_dir.mkdir(parents=True, exist_ok=True)
+    bad = settings.user_voices_dir / "evil.toml"
+    bad.write_text('name = "evil"\nlabel = "x"\nengine = "coqui"\nlanguage = "ur"\nlicense = "x"\n'
+                   'sample_rate = 16000\n[coqui]\nmodel = "../../../etc/passwd"\n', encoding="utf-8")
+    with pytest.raises(UserError, match="model must be a Coqui model name"):
+        get_voice(settings, "evil")
+
+
+def test_voice_archives_are_capped_in_bytes(tmp_path, monkeypatch):
+    from tts_news import voices
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        data = b"\0" * 100_000
+        info = tarfile.TarInfo("model/big.pth")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    archive = tmp_path / "voice.tar.gz"
+    archive.write_bytes(buf.getvalue())
+    monkeypatch.setattr(voices, "MAX_UNPACKED_BYTES", 50_000)
+    with pytest.raises(UserError, match="unpacks to 100,000 bytes"):
+        voices._unpack(archive, tmp_path / "out")
+    assert not (tmp_path / "out" / "model" / "big.pth").exists()
+
+
+def test_voice_downloads_are_capped_in_bytes(tmp_path, monkeypatch, file_server):
+    from tts_news import voices
+    from tts_news.errors import VoiceUnavailable
+
+    file_server.routes["/big.tar.gz"] = b"x" * 300_000
+    monkeypatch.setattr(voices, "MAX_DOWNLOAD_BYTES", 100_000)
+    with pytest.raises(VoiceUnavailable, match="100,000"):
+        voices._download(f"{file_server.url}/big.tar.gz", tmp_path / "dl", None)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_within_five_seconds_during_a_render(settings, sig):
+    port = free_port()
+    env = {**os.environ, "TTS_NEWS_VOICE": "espeak-urdu"}
+    server = subprocess.Popen([sys.executable, "-m", "tts_news.cli", "serve", "--port", str(port)], env=env,
+                              stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                requests.get(f"{base}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        article = "\n".join(["سرخی", *["کراچی میں آج دن بھر تیز بارش ہوتی رہی اور شہری گھروں میں رہے۔"] * 200])
+        job_id = requests.post(f"{base}/api/jobs", json={"text": article}, timeout=10).json()["id"]
+        for _ in range(200):  # wait until it is really rendering
+            if requests.get(f"{base}/api/jobs/{job_id}", timeout=5).json()["status"] == "running":
+                break
+            time.sleep(0.05)
+        started = time.monotonic()
+        server.send_signal(sig)
+        server.wait(timeout=5)
+        assert time.monotonic() - started < 5
+        assert "stopping on" in server.stderr.read()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    library_job = json.loads(json.dumps({"id": job_id}))  # the record stays for the next worker
+    from tts_news.library import Library
+
+    assert Library(settings.data_dir).get(library_job["id"]).status in ("running", "queued")
