@@ -264,3 +264,40 @@ def test_serve_stops_within_five_seconds_during_a_render(settings, sig):
     from tts_news.library import Library
 
     assert Library(settings.data_dir).get(library_job["id"]).status in ("running", "queued")
+
+
+def test_a_voice_that_runs_on_is_stopped_at_the_sentence_cap():
+    from tts_news.synth import MAX_SECONDS_PER_CHAR, MIN_SENTENCE_S, check_length
+
+    check_length(np.zeros(16_000 * 10, np.float32), 16_000, "ا" * 20)  # 10 s for 20 characters: fine
+    too_long = int(16_000 * (MIN_SENTENCE_S + MAX_SECONDS_PER_CHAR * 20 + 1))
+    with pytest.raises(UserError, match="not working properly"):
+        check_length(np.zeros(too_long, np.float32), 16_000, "ا" * 20)
+
+
+def test_a_stuck_render_is_failed_with_a_clear_reason(settings, monkeypatch):
+    import threading
+
+    from tts_news import episode
+    from tts_news import worker as worker_module
+    from tts_news.service import Service
+    from tts_news.worker import start_embedded_worker
+
+    release = threading.Event()
+
+    def hung_render(*args, **kwargs):  # a wedged model: never returns until released
+        release.wait(30)
+        raise RuntimeError("released")
+
+    monkeypatch.setattr(episode, "render", hung_render)
+    monkeypatch.setattr(worker_module, "STUCK_S", 1)
+    stuck = Settings.from_env(job_lease_s=0.4)
+    service = Service(stuck)
+    stop = start_embedded_worker(service)
+    try:
+        job = service.submit(ARTICLE, voice="espeak-urdu")
+        done = wait_for_job(service.library, job.id, timeout=30)
+        assert done.status == "failed" and "no progress" in done.error
+    finally:
+        release.set()
+        stop.set()

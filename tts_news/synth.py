@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from tts_news.engine import Engine
+from tts_news.errors import UserError
 from tts_news.files import atomic_path
 from tts_news.text.normalize import SPOKEN_PUNCTUATION, TextWarning
 from tts_news.text.script import Script, Sentence
@@ -133,6 +134,19 @@ class SegmentCache:
         return freed
 
 
+# No voice takes longer than this over one character (the slowest real reading is ~0.15 s); a sentence's
+# audio past the cap is a broken model or a hostile text, and one episode is bounded by its text.
+MAX_SECONDS_PER_CHAR = 0.5
+MIN_SENTENCE_S = 5.0
+
+
+def check_length(audio: np.ndarray, sample_rate: int, text: str) -> None:
+    limit = MIN_SENTENCE_S + MAX_SECONDS_PER_CHAR * len(text)
+    if len(audio) > limit * sample_rate:
+        raise UserError(f"the voice made {len(audio) / sample_rate:.0f} s of audio for {len(text)} characters "
+                        f"(at most {limit:.0f} s); it is not working properly")
+
+
 def voice_segments(script: Script, voice: Voice, engine: Engine, cache: SegmentCache | None = None
                    ) -> Iterator[Segment]:
     """Speak each sentence of the script, yielded in order; cached sentences are not synthesized
@@ -143,6 +157,7 @@ def voice_segments(script: Script, voice: Voice, engine: Engine, cache: SegmentC
 
     def segment(index: int, audio: np.ndarray, cached: bool, seconds: float) -> Segment:
         paragraph, sentence = todo[index]
+        check_length(audio, engine.sample_rate, texts[index])
         return Segment(paragraph, index, len(todo), sentence, audio, engine.sample_rate, cached, seconds)
 
     def say(index: int) -> Segment:

@@ -33,6 +33,9 @@ DOWNLOAD_LOG_STEP = 0.1  # log a voice download's progress every 10 %
 # speech request waits at most this long to be picked up.
 MAX_POLL_DELAY_S = 0.25
 CLEANUP_EVERY_S = 3600.0  # how often a sweeping worker removes expired files
+# A render that finishes no sentence for this long is stuck (a hung model, a wedged ffmpeg): it is failed.
+# Mastering a 100,000-character article takes ~1 minute on 2 cores; a sentence, seconds.
+STUCK_S = 900
 
 
 class Worker:
@@ -43,6 +46,7 @@ class Worker:
         self.settings = service.settings
         self.library = service.library
         self._fetch_failed = -FETCH_RETRY_S
+        self._moved: dict[str, float] = {}  # job id → when its render last finished a sentence
 
     def _voice_settings(self) -> Settings:
         if time.monotonic() - self._fetch_failed < FETCH_RETRY_S and not self.settings.offline:
@@ -99,6 +103,7 @@ class Worker:
             log.info("job %s: already taken or finished; skipped", job_id)
             return
         stop = threading.Event()
+        self._moved[job_id] = time.monotonic()
         beat = threading.Thread(target=self._beat, args=(job_id, me, stop), daemon=True)
         beat.start()
         try:
@@ -111,9 +116,17 @@ class Worker:
             self.library.fail(job_id, me, f"internal error while rendering ({type(err).__name__}: {err})")
         finally:
             stop.set()
+            self._moved.pop(job_id, None)
 
     def _beat(self, job_id: str, me: str, stop: threading.Event) -> None:
+        """Keep the lease while the render moves; a render that has not finished a sentence (or its
+        mastering) for STUCK_S is failed with a clear reason, and the lease let go."""
         while not stop.wait(self.settings.job_lease_s / 4):
+            if time.monotonic() - self._moved.get(job_id, time.monotonic()) > STUCK_S:
+                log.error("job %s: no progress for %d s; failing it", job_id, STUCK_S)
+                self.library.fail(job_id, me, f"the render made no progress for {STUCK_S // 60} minutes and was "
+                                              "stopped; render it again, or try another voice")
+                return
             self.library.beat(job_id, me)
 
     def _render(self, job: Job, me: str) -> None:
@@ -132,6 +145,7 @@ class Worker:
                  voice.name, job.attempts)
 
         def progress(done: int, _total: int) -> None:
+            self._moved[job.id] = time.monotonic()
             self.library.progress(job.id, me, done, total, "speaking" if done < total else "mastering")
 
         stream = live.LiveStream(self.library.live_path(job.id), load_engine(voice, self.settings).sample_rate,
