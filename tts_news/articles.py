@@ -132,11 +132,14 @@ def read_feed_articles(urls: list[str], since_s: float, settings: Settings,
     return articles, bad
 
 
-def read_articles(folder: Path) -> tuple[list[Article], list[Outcome]]:
+def read_articles(folder: Path, max_chars: int | None = None) -> tuple[list[Article], list[Outcome]]:
+    """The folder's .txt and .md articles; each checked for length before any Markdown is parsed."""
     articles, bad = [], []
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()):
         try:
             text = read_article(path)
+            if max_chars is not None and len(text) > max_chars:
+                raise TooLarge(f"{path}: {len(text):,} characters; the limit is {max_chars:,}")
             if path.suffix.lower() == ".md":
                 text = strip_markdown(text)
                 if not text.strip():

@@ -214,7 +214,7 @@ def cmd_batch(args, settings: Settings) -> int:
         if not folder.is_dir():
             raise UserError(f"{folder}: not a folder of articles")
         out.mkdir(parents=True, exist_ok=True)
-        articles, outcomes = read_articles(folder)
+        articles, outcomes = read_articles(folder, settings.max_article_chars)
         if not articles and not outcomes:
             raise UserError(f"{folder}: no .txt or .md articles")
     notice = lambda m: print(f"tts-news: {m}", file=sys.stderr)  # noqa: E731

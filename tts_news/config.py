@@ -42,7 +42,8 @@ class Settings:
     offline: bool = False  # never fetch voice weights
     redis_url: str = ""  # set → jobs go through Redis for workers on many machines
     job_lease_s: float = 60.0  # a running job whose worker is silent this long is sent again
-    speech_timeout_s: float = 300.0  # how long a speech request waits for a worker
+    max_attempts: int = 3  # a job whose worker died this many times is failed, not sent again (no crash loop)
+    speech_timeout_s: float = 60.0  # how long a speech request waits for a worker to start speaking
     secret_key: str = ""  # signs form tokens; unset → a random key kept in the data dir
     bitrate: str = "96k"
     sentence_pause_ms: int = 350

@@ -28,6 +28,7 @@ STATUSES = ("queued", "running", "done", "failed")
 BUSY_TIMEOUT_S = 30
 HOST = socket.gethostname()
 INIT_TRIES = 100
+STALE_PART_S = 3600  # an encode runs at most this long (encode.ENCODE_TIMEOUT_S): older .part files are litter
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -140,11 +141,12 @@ def worker_is_dead(worker: str | None, heartbeat: float | None, lease_s: float, 
 
 
 class Library:
-    def __init__(self, data_dir: Path, lease_s: float = 60.0) -> None:
+    def __init__(self, data_dir: Path, lease_s: float = 60.0, max_attempts: int = 3) -> None:
         self.data_dir = Path(data_dir)
         self.episodes_dir = self.data_dir / "episodes"
         self.path = self.data_dir / "library.sqlite3"
         self.lease_s = lease_s
+        self.max_attempts = max_attempts
         self.episodes_dir.mkdir(parents=True, exist_ok=True)
         # Processes starting together race to switch a new file to WAL, and SQLite answers "locked"
         # at once there rather than waiting: try again for a while.
@@ -266,6 +268,14 @@ class Library:
             return None
         if job.status not in ("queued", "running"):
             return None
+        if job.status == "running" and job.attempts >= self.max_attempts:
+            # Its worker died during every one of its renders: a poison job, not sent round again.
+            with self._db() as db:
+                db.execute("UPDATE jobs SET status='failed', stage='failed', error=?, finished=?, updated=?"
+                           " WHERE id=? AND status='running' AND updated=?",
+                           (f"the render stopped its worker {job.attempts} times (out of memory, a crash); "
+                            "it is not tried again automatically", now, now, job_id, job.updated))
+            return None
         with self._db() as db:
             cur = db.execute(
                 "UPDATE jobs SET status='running', stage='preparing', worker=?, heartbeat=?, started=?,"
@@ -348,6 +358,26 @@ class Library:
         if not self._update_finished(job_id, **values):  # only a finished or failed job goes round again
             raise UserError(f"job {job_id} is already {self.get(job_id).status}")
         return self.get(job_id)
+
+    def delete(self, job_id: str) -> None:
+        """Forget a job and remove its episode files (an editor's decision: the feed drops it too). A job
+        being rendered now cannot be deleted until its render ends."""
+        job = self.get(job_id)
+        if job.status == "running" and not worker_is_dead(job.worker, job.heartbeat, self.lease_s, time.time()):
+            raise UserError(f"job {job_id} is being rendered; delete it when it has finished")
+        with self._db() as db:
+            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+        for path in self.episodes_dir.glob(f"{job_id}.*"):
+            path.unlink(missing_ok=True)
+
+    def remove_stale_parts(self, older_than_s: float = STALE_PART_S) -> int:
+        """Temporary files a killed process left among the episodes (they are never completed); old
+        enough that no live encode (on any machine sharing the folder) can still be writing them."""
+        cutoff = time.time() - older_than_s
+        stale = [p for p in self.episodes_dir.glob(".*.part*") if p.is_file() and p.stat().st_mtime < cutoff]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
 
     def orphans(self) -> list[Job]:
         """Jobs a worker took and will never finish (it died): they must be sent again."""

@@ -14,6 +14,10 @@ from tts_news.config import Settings
 SERVE_THREADS = 48
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 REQUEST_BODY_HEADROOM = 4
+# Open connections at once (idle ones count: a few hundred idle or half-open clients must not lock out
+# /healthz), and how long a silent connection is kept. In front of a network, a reverse proxy does this job.
+CONNECTION_LIMIT = 1000
+CHANNEL_TIMEOUT_S = 30
 
 
 def served_names(host: str) -> list[str]:
@@ -54,7 +58,8 @@ def cmd_serve(args, settings: Settings) -> int:
         waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="tts-news",
                        # waitress answers bodies past its limit itself, in plain text; under it the app
                        # answers an oversized request with its JSON 413
-                       max_request_body_size=REQUEST_BODY_HEADROOM * app.config["MAX_CONTENT_LENGTH"], _quiet=True)
+                       max_request_body_size=REQUEST_BODY_HEADROOM * app.config["MAX_CONTENT_LENGTH"],
+                       connection_limit=CONNECTION_LIMIT, channel_timeout=CHANNEL_TIMEOUT_S, _quiet=True)
     finally:
         if stop is not None:
             stop.set()

@@ -21,7 +21,7 @@ import time
 import uuid
 
 from tts_news.config import Settings
-from tts_news.errors import InsufficientStorage, QueueFull, TooManyQueued, UserError, VoiceUnavailable
+from tts_news.errors import InsufficientStorage, QueueFull, TooLarge, TooManyQueued, UserError, VoiceUnavailable
 from tts_news.library import Job, Library
 from tts_news.live import remove as remove_stream
 from tts_news.text.cleanup import xml_safe
@@ -29,6 +29,10 @@ from tts_news.text.script import headline
 
 log = logging.getLogger(__name__)
 
+# The longest episode a job may make, estimated at the slowest voice's pace (espeak-urdu: ~8.4 spoken
+# characters a second): a 90-minute episode masters well inside 1 GB; 100,000 characters could be 3 hours.
+MAX_EPISODE_S = 90 * 60
+SLOWEST_CHARS_PER_S = 8.0
 # A run of letters longer than this is not a word but a flood (a hostile article, a broken paste):
 # refused when it is submitted, rather than spoken for hours.
 MAX_WORD_LETTERS = 100
@@ -98,7 +102,7 @@ class Service:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.library = Library(settings.data_dir, settings.job_lease_s)
+        self.library = Library(settings.data_dir, settings.job_lease_s, settings.max_attempts)
         self.huey = make_huey(settings)
         self._worker = None
         # The tasks run in whichever process consumes the queue, through that process's Worker. Neither
@@ -155,8 +159,13 @@ class Service:
         if (word := LONG_WORD_RE.search(text)) is not None:
             raise UserError(f"the article has a 'word' of {len(word.group()):,} letters at character {word.start()}; "
                             f"no language has words that long (the limit is {MAX_WORD_LETTERS})")
-        if not build_script(text, normalizer_for(self.settings)).to_say:
+        script = build_script(text, normalizer_for(self.settings))
+        if not script.to_say:
             raise UserError("the article has nothing a voice can say (no words, only symbols or markup)")
+        seconds = sum(len(s.spoken) for _, s in script.to_say) / SLOWEST_CHARS_PER_S
+        if seconds > MAX_EPISODE_S:
+            raise TooLarge(f"the article would take about {seconds / 3600:.1f} hours to read; an episode may be at "
+                           f"most {MAX_EPISODE_S // 60} minutes: split it into parts")
 
     def submit(self, text: str, *, title: str | None = None, voice: str | None = None, source: str = "web",
                published: bool = True, client: str | None = None, source_url: str | None = None) -> Job:
@@ -217,6 +226,11 @@ class Service:
                         "its worker stopped" if job.status == "running" else "not in the queue")
             self._task(job.id)
         return len(again)
+
+    def delete(self, job_id: str) -> None:
+        """An editor removes a job: its record, episode files and any live stream; the feed drops it."""
+        self.library.delete(job_id)
+        remove_stream(self.library.live_path(job_id))
 
     def start_speech(self, text: str, *, voice: str | None, fmt: str, speed: float):
         """Ask a worker (which owns the voice model) to speak a short text; returns the file its audio

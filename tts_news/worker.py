@@ -216,6 +216,7 @@ def start_embedded_worker(service: Service) -> threading.Event:
             worker.preload()
         except Exception:
             log.exception("loading the default voice failed; jobs will report why")
+        service.library.remove_stale_parts()
         service.recover()
         consumer = worker.consumer()
         consumer.start()
@@ -232,6 +233,7 @@ def cmd_worker(args, settings: Settings) -> int:
     service = Service(settings)
     worker = service.worker
     worker.preload()
+    service.library.remove_stale_parts()
     sent = service.recover()
     stop = threading.Event()
     threading.Thread(target=worker.sweep_forever, args=(stop,), daemon=True, name="sweeper").start()

@@ -51,8 +51,10 @@ def create_app(settings: Settings | None = None, *, queue: Service | None = None
     for module in (api, media, pages, feed, openai_api, openapi, security):  # a blueprint per concern
         app.register_blueprint(module.bp)
     # App-wide setup in one place: session cookies, what templates may call, how errors look.
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Flask defines these keys already (so setdefault would do nothing): set them for real.
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SECURE"] = settings.public_url.startswith("https://")
     app.jinja_env.filters.update(latin=pages.mark_latin, clock=pages.clock)
     app.jinja_env.globals.update(csrf_token=pages.csrf_token, stage_text=pages.stage_text)
     app.context_processor(pages.page_context)

@@ -126,6 +126,14 @@ def rerender_job(job_id: str):
     return jsonify(job_json(job)), 202
 
 
+@bp.delete("/api/jobs/<job_id>")
+def delete_job(job_id: str):
+    """Remove a job, its episode and its place in the feed (not while it is being rendered: 400)."""
+    check_api_writer()
+    service().delete(job_id)
+    return "", 204
+
+
 @bp.get("/api/voices")
 def voices():
     default, choices = voice_choices()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,10 @@ OPENAI_VOICES = ("alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "m
                  "shimmer", "verse")
 STREAM_FORMATS = ("audio", "sse")  # raw audio bytes as they are made, or OpenAI's server-sent events
 WAIT_POLL_S = 0.02
+# Speech requests this web process answers at once; one more is refused at once (503) rather than holding
+# a web thread in a queue: pages, feeds and /healthz keep their threads.
+MAX_WAITING_SPEECH = 8
+WAITING = threading.BoundedSemaphore(MAX_WAITING_SPEECH)
 MODELS_CREATED = 1_764_201_600  # 2025-11-27: when these model ids were first offered here
 
 
@@ -87,13 +92,20 @@ def speech():
     stream_format = _field(data, "stream_format", str, "audio")
     if stream_format not in STREAM_FORMATS:
         raise SpeechRequestError(f"stream_format must be one of {', '.join(STREAM_FORMATS)}", param="stream_format")
-    path, voice_name = _started_speech(text, voice, fmt, float(speed))
-    body = follow(path, lambda: True, appear_s=0, stale_s=service().settings.job_lease_s)
-    if stream_format == "sse":
-        response = Response(stream_with_context(_cleaned(_events(body, path, text), path)),
-                            content_type="text/event-stream")
-    else:
-        response = Response(stream_with_context(_cleaned(body, path)), content_type=FORMATS[fmt][1])
+    if not WAITING.acquire(blocking=False):
+        raise Busy(f"{MAX_WAITING_SPEECH} speech requests are being answered already; try again in a moment")
+    try:
+        path, voice_name = _started_speech(text, voice, fmt, float(speed))
+        body = follow(path, lambda: True, appear_s=0, stale_s=service().settings.job_lease_s)
+        if stream_format == "sse":
+            response = Response(stream_with_context(_cleaned(_events(body, path, text), path)),
+                                content_type="text/event-stream")
+        else:
+            response = Response(stream_with_context(_cleaned(body, path)), content_type=FORMATS[fmt][1])
+    except BaseException:
+        WAITING.release()
+        raise
+    response.call_on_close(WAITING.release)  # whenever the reply ends: sent, or its listener gone
     response.headers["X-TTS-News-Voice"] = voice_name
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"

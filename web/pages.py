@@ -167,6 +167,14 @@ def rerender(job_id: str):
     return redirect(url_for("pages.job", job_id=job_id), 303)
 
 
+@bp.post("/jobs/<job_id>/delete")
+@editor_required
+def delete(job_id: str):
+    check_csrf()
+    service().delete(job_id)
+    return redirect(url_for("pages.episodes"), 303)
+
+
 @bp.get("/episodes")
 def episodes():
     jobs = service().library.jobs(published_only=True, limit=500)

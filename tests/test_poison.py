@@ -1,0 +1,143 @@
+"""No job can take the service down: poison jobs stop, speech never blocks the web, connections,
+deleting a job, and the edges."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+from conftest import free_port, wait_for_job
+
+from tts_news.config import Settings
+from tts_news.service import Service
+
+ARTICLE = "سرخی\nکراچی میں بارش ہوئی۔\n"
+
+
+def test_a_job_that_kills_its_worker_every_time_ends_failed_after_three_attempts(settings):
+    service = Service(Settings.from_env(job_lease_s=1.0))
+    library = service.library
+    poison = library.create(ARTICLE, "espeak-urdu", "سرخی")
+    for attempt in range(1, 4):
+        held = library.claim(poison.id, f"host:{attempt}:dead")
+        assert held is not None and held.attempts == attempt
+        with library._db() as db:  # its worker dies: no heartbeat since long ago
+            db.execute("UPDATE jobs SET heartbeat = 0, updated = updated - 10 WHERE id = ?", (poison.id,))
+    assert [j.id for j in library.orphans()] == [poison.id]
+    service.recover()
+    assert library.claim(poison.id, "host:4:alive") is None  # not a fourth time
+    failed = library.get(poison.id)
+    assert failed.status == "failed" and "3 times" in failed.error
+    other = library.create(ARTICLE, "espeak-urdu", "دوسری")
+    assert library.claim(other.id, "host:5:alive") is not None  # the service goes on with other jobs
+
+
+def test_an_article_too_long_to_master_is_refused_at_submission(client, queue):
+    article = "سرخی\n" + "\n".join(["کراچی میں آج صبح سے تیز بارش ہو رہی ہے اور کئی علاقوں میں پانی جمع ہو گیا۔"] * 1300)
+    assert len(article) < 100_000
+    response = client.post("/api/jobs", json={"text": article})
+    assert response.status_code == 413
+    assert "minutes" in response.get_json()["error"]["message"] and queue.library.jobs() == []
+
+
+def test_an_unencodable_text_is_400_at_submission(client, queue):
+    response = client.post("/api/jobs", data='{"text": "\\ud800 abc"}', content_type="application/json")
+    assert response.status_code == 400 and "surrogate" in response.get_json()["error"]["message"]
+    assert queue.library.jobs() == []
+
+
+def test_an_editor_deletes_a_job_and_the_pages_and_feed_drop_it(client, worker):
+    job_id = client.post("/api/jobs", json={"text": ARTICLE, "voice": "espeak-urdu"}).get_json()["id"]
+    wait_for_job(worker.library, job_id)
+    assert job_id in client.get("/feed.xml").get_data(as_text=True)
+    assert client.delete(f"/api/jobs/{job_id}").status_code == 204
+    assert client.get(f"/api/jobs/{job_id}").status_code == 404
+    assert client.get(f"/episodes/{job_id}").status_code == 404
+    assert job_id not in client.get("/feed.xml").get_data(as_text=True)
+    assert job_id not in client.get("/episodes").get_data(as_text=True)
+    assert not list(worker.library.episodes_dir.glob(f"{job_id}.*"))
+
+
+def test_the_delete_button_on_the_job_page(client, worker):
+    import re
+
+    job_id = client.post("/api/jobs", json={"text": ARTICLE, "voice": "espeak-urdu"}).get_json()["id"]
+    wait_for_job(worker.library, job_id)
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert f'action="/jobs/{job_id}/delete"' in page and "حذف کریں" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post(f"/jobs/{job_id}/delete", data={"csrf_token": token}).status_code == 303
+    assert client.get(f"/jobs/{job_id}").status_code == 404
+
+
+def test_the_session_cookie_is_samesite_lax(client):
+    client.get("/")
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.same_site == "Lax" and cookie.http_only
+
+
+def test_stale_part_files_are_removed_at_start(settings, queue):
+    import os
+
+    library = queue.library
+    stale = library.episodes_dir / ".abc.x1y2.part.mp3"
+    fresh = library.episodes_dir / ".def.x3y4.part.mp3"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"being written")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    assert library.remove_stale_parts() == 1
+    assert not stale.exists() and fresh.exists()  # another worker may still be writing the fresh one
+
+
+def test_speech_beyond_the_waiting_bound_is_refused_at_once(client):
+    from web import openai_api
+
+    held = 0
+    try:
+        while openai_api.WAITING.acquire(blocking=False):
+            held += 1
+        assert held == openai_api.MAX_WAITING_SPEECH
+        started = time.monotonic()
+        response = client.post("/v1/audio/speech", json={"model": "tts-1", "voice": "alloy", "input": "آج"})
+        assert response.status_code == 503 and time.monotonic() - started < 1
+        assert response.get_json()["error"]["message"]
+    finally:
+        for _ in range(held):
+            openai_api.WAITING.release()
+
+
+def test_150_idle_connections_do_not_stop_healthz(settings):
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "tts_news.cli", "serve", "--port", str(port), "--no-worker"],
+                              stderr=subprocess.DEVNULL)
+    idle = []
+    try:
+        for _ in range(200):
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        for _ in range(150):
+            idle.append(socket.create_connection(("127.0.0.1", port)))
+        idle[-1].sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # half a request, never finished
+        started = time.monotonic()
+        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+        assert time.monotonic() - started < 1
+    finally:
+        for s in idle:
+            s.close()
+        server.terminate()
+        server.wait(10)
+
+
+def test_markdown_length_is_checked_before_parsing(tmp_path):
+    from tts_news.articles import read_articles
+
+    (tmp_path / "flood.md").write_text(" _a" * 60_000, encoding="utf-8")
+    started = time.monotonic()
+    articles, bad = read_articles(tmp_path, max_chars=100_000)
+    assert articles == [] and "limit" in bad[0].detail and time.monotonic() - started < 1
