@@ -61,7 +61,7 @@ def voice_text(spoken: str, engine: Engine) -> str:
     return " ".join("".join(ch if ch in engine.vocabulary else " " for ch in spoken).split())
 
 
-MAX_SEGMENT_SHARE = 10  # a sentence bigger than 1/10 of the whole cache is never cached
+MAX_SEGMENT_SHARE = 2  # a sentence bigger than half the whole cache is never cached
 
 
 class SegmentCache:
@@ -99,7 +99,7 @@ class SegmentCache:
 
     def put(self, key: str, audio: np.ndarray) -> None:
         """Store a sentence's audio; the size limit holds after every write (a segment bigger than a
-        tenth of the whole cache is not kept at all)."""
+        half the whole cache is not kept at all)."""
         samples = audio.astype(np.float32, copy=False)
         if samples.nbytes > self.max_bytes // MAX_SEGMENT_SHARE:
             return

@@ -93,10 +93,13 @@ def description(limit: int, voices: list[str]) -> dict:
                                   **_errors(400)},
                 },
             },
-            "/api/jobs/{job_id}": {"get": {
-                "operationId": "getJob", "parameters": [job_id],
-                "responses": {"200": _json(job_ref), **_errors(400, 404)},
-            }},
+            "/api/jobs/{job_id}": {
+                "get": {"operationId": "getJob", "parameters": [job_id],
+                        "responses": {"200": _json(job_ref), **_errors(400, 404)}},
+                "delete": {"operationId": "deleteJob", "parameters": [job_id], "security": [{"bearer": []}, {}],
+                           "responses": {"204": {"description": "deleted, with its episode and feed item"},
+                                         **_errors(400, 401, 403, 404, 415, 429)}},
+            },
             "/api/jobs/{job_id}/render": {"post": {
                 "operationId": "rerenderJob", "parameters": [job_id], "security": [{"bearer": []}, {}],
                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
