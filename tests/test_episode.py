@@ -219,10 +219,12 @@ def test_re_rendering_after_editing_one_paragraph_synthesizes_only_that_paragrap
 
 def test_the_cache_stays_within_its_size_by_dropping_least_recently_used(tmp_path):
     cache = SegmentCache(tmp_path, max_bytes=3 * 4128)
-    for i in range(5):
+    for i in range(3):
         cache.put(f"{i:064x}", np.zeros(1000, np.float32))
         os.utime(cache._path(f"{i:064x}"), (time.time() - 100 + i, time.time() - 100 + i))
-    assert cache.get(f"{0:064x}") is not None  # touching 0 makes it recent
-    cache.prune()
+    assert cache.get(f"{0:064x}") is not None  # touching 0 makes it the most recent
+    for i in range(3, 5):  # the limit holds on every write: the least recently used go first
+        cache.put(f"{i:064x}", np.zeros(1000, np.float32))
+        assert sum(p.stat().st_size for p in tmp_path.glob("*/*.npy")) <= 3 * 4128
     kept = {p.stem for p in tmp_path.glob("*/*.npy")}
     assert f"{0:064x}" in kept and f"{1:064x}" not in kept and len(kept) <= 3
