@@ -141,3 +141,69 @@ def test_markdown_length_is_checked_before_parsing(tmp_path):
     started = time.monotonic()
     articles, bad = read_articles(tmp_path, max_chars=100_000)
     assert articles == [] and "limit" in bad[0].detail and time.monotonic() - started < 1
+
+
+def test_deleting_a_job_while_it_renders_cancels_it_and_leaves_no_files(client, worker):
+    article = "\n".join(["سرخی", *["کراچی میں آج دن بھر تیز بارش ہوتی رہی اور شہری گھروں میں رہے۔"] * 80])
+    job_id = client.post("/api/jobs", json={"text": article, "voice": "espeak-urdu"}).get_json()["id"]
+    seen = []
+    wait_for_job(worker.library, job_id, statuses=("running",), seen=seen)
+    while worker.library.get(job_id).done < 2:
+        time.sleep(0.05)
+    assert client.delete(f"/api/jobs/{job_id}").status_code == 204
+    deadline = time.monotonic() + 30
+    while worker.worker._moved.get(job_id) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the worker notices at its next sentence
+    time.sleep(0.2)
+    assert client.get(f"/api/jobs/{job_id}").status_code == 404
+    assert not list(worker.library.episodes_dir.glob(f"{job_id}*"))
+    # and the worker goes on with the next job
+    next_id = client.post("/api/jobs", json={"text": ARTICLE, "voice": "espeak-urdu"}).get_json()["id"]
+    assert wait_for_job(worker.library, next_id).status == "done"
+
+
+def test_twelve_maximal_speech_requests_leave_the_web_responsive_and_the_queue_small(settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import SEED
+
+    port = free_port()
+    env = {**__import__("os").environ, "TTS_NEWS_VOICE": "espeak-urdu", "TTS_NEWS_SPEECH_RATE": "1000/minute"}
+    server = subprocess.Popen([sys.executable, "-m", "tts_news.cli", "serve", "--port", str(port)], env=env,
+                              stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    prose = (SEED.read_text(encoding="utf-8") * 3)[:4096]
+    try:
+        for _ in range(200):
+            try:
+                requests.get(f"{base}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+
+        def ask(_):
+            response = requests.post(f"{base}/v1/audio/speech", json={"model": "tts-1", "voice": "alloy",
+                                                                      "input": prose, "response_format": "wav"},
+                                     stream=True, timeout=120)
+            first = next(response.iter_content(4096), b"") if response.status_code == 200 else b""
+            return response, first
+
+        with ThreadPoolExecutor(12) as pool:
+            pending = [pool.submit(ask, i) for i in range(12)]
+            health = []
+            for _ in range(10):
+                started = time.monotonic()
+                assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
+                health.append(time.monotonic() - started)
+                time.sleep(0.2)
+            answers = [p.result() for p in pending]
+        codes = sorted(r.status_code for r, _ in answers)
+        assert max(health) < 1.0, health
+        assert codes.count(503) >= 12 - 8 and set(codes) <= {200, 503}  # beyond the bound: refused at once
+        assert all(first for r, first in answers if r.status_code == 200)  # accepted ones stream audio
+        for r, _ in answers:
+            r.close()
+        assert (settings.data_dir / "queue.sqlite3").stat().st_size < 10 * 2**20
+    finally:
+        server.terminate()
+        server.wait(10)

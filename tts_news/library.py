@@ -299,9 +299,10 @@ class Library:
         with self._db() as db:
             return db.execute(f"UPDATE jobs SET {cols} WHERE id = ?{condition}", [*args, *condition_args]).rowcount
 
-    def progress(self, job_id: str, worker: str, done: int, total: int, stage: str = "speaking") -> None:
+    def progress(self, job_id: str, worker: str, done: int, total: int, stage: str = "speaking") -> bool:
+        """Record progress; False when the job is no longer this worker's (cancelled, or taken over)."""
         now = time.time()
-        self._update_held(job_id, worker, done=done, total=total, stage=stage, heartbeat=now)
+        return self._update_held(job_id, worker, done=done, total=total, stage=stage, heartbeat=now) == 1
 
     def beat(self, job_id: str, worker: str) -> None:
         self._update_held(job_id, worker, heartbeat=time.time())
@@ -310,13 +311,22 @@ class Library:
         self._update_held(job_id, worker, warnings=warnings, voice=voice)
 
     def finish(self, job_id: str, worker: str, *, title: str, duration: float, chapters: int,
-               warnings: list[dict]) -> None:
+               warnings: list[dict]) -> bool:
+        """Mark the render done; False when the job stopped being this worker's meanwhile."""
         size = self.episode_path(job_id).stat().st_size
         now = time.time()
         job = self.get(job_id)
-        self._update_held(job_id, worker, status="done", stage="done", title=title, duration=duration,
-                     chapters=chapters, size=size, warnings=warnings, finished=now, version=job.version + 1,
-                     published_at=job.published_at or now)
+        return self._update_held(job_id, worker, status="done", stage="done", title=title, duration=duration,
+                                 chapters=chapters, size=size, warnings=warnings, finished=now,
+                                 version=job.version + 1, published_at=job.published_at or now) == 1
+
+    def cancel(self, job_id: str) -> bool:
+        """Stop a queued or running job: its worker notices at the next sentence and lets it go."""
+        now = time.time()
+        with self._db() as db:
+            return db.execute("UPDATE jobs SET status='failed', stage='failed', error='cancelled by an editor',"
+                              " finished=?, updated=? WHERE id=? AND status IN ('queued', 'running')",
+                              (now, now, job_id)).rowcount == 1
 
     def import_episode(self, files: Path, *, text: str, title: str, voice: str, duration: float, chapters: int,
                        warnings: list[dict], source: str = "batch", job_id: str | None = None,
@@ -361,10 +371,9 @@ class Library:
 
     def delete(self, job_id: str) -> None:
         """Forget a job and remove its episode files (an editor's decision: the feed drops it too). A job
-        being rendered now cannot be deleted until its render ends."""
-        job = self.get(job_id)
-        if job.status == "running" and not worker_is_dead(job.worker, job.heartbeat, self.lease_s, time.time()):
-            raise UserError(f"job {job_id} is being rendered; delete it when it has finished")
+        being rendered is cancelled first: its worker stops at the next sentence and writes nothing more."""
+        self.get(job_id)
+        self.cancel(job_id)
         with self._db() as db:
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
         for path in self.episodes_dir.glob(f"{job_id}.*"):

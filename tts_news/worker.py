@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from tts_news.config import Settings
-from tts_news.errors import UserError
+from tts_news.errors import NotFound, UserError
 from tts_news.library import Job, worker_id
 from tts_news.live import info_file, read_json
 from tts_news.service import Service
@@ -36,6 +36,10 @@ CLEANUP_EVERY_S = 3600.0  # how often a sweeping worker removes expired files
 # A render that finishes no sentence for this long is stuck (a hung model, a wedged ffmpeg): it is failed.
 # Mastering a 100,000-character article takes ~1 minute on 2 cores; a sentence, seconds.
 STUCK_S = 900
+
+
+class Cancelled(Exception):
+    """The job was cancelled (or deleted) while it rendered."""
 
 
 class Worker:
@@ -108,6 +112,9 @@ class Worker:
         beat.start()
         try:
             self._render(job, me)
+        except Cancelled as err:
+            log.info("%s", err)
+            self._discard(job_id)
         except UserError as err:
             log.warning("job %s failed: %s", job_id, err)
             self.library.fail(job_id, me, str(err))
@@ -146,7 +153,8 @@ class Worker:
 
         def progress(done: int, _total: int) -> None:
             self._moved[job.id] = time.monotonic()
-            self.library.progress(job.id, me, done, total, "speaking" if done < total else "mastering")
+            if not self.library.progress(job.id, me, done, total, "speaking" if done < total else "mastering"):
+                raise Cancelled(f"job {job.id} is no longer this worker's (cancelled or deleted); stopped")
 
         stream = live.LiveStream(self.library.live_path(job.id), load_engine(voice, self.settings).sample_rate,
                                  lufs=self.settings.loudness_lufs, true_peak=self.settings.true_peak_db,
@@ -159,10 +167,22 @@ class Worker:
             stream.abort(str(err) or type(err).__name__)
             raise
         live.remember_gain(self.settings.data_dir, voice.name, episode.gain_db)
-        self.library.finish(job.id, me, title=episode.title, duration=episode.duration,
-                            chapters=episode.chapters, warnings=[w.as_dict() for w in early + episode.warnings])
+        if not self.library.finish(job.id, me, title=episode.title, duration=episode.duration,
+                                   chapters=episode.chapters, warnings=[w.as_dict() for w in early + episode.warnings]):
+            self._discard(job.id)
+            live.remove(stream.path)
+            return
         live.remove(stream.path)  # listeners still reading it keep their open file to the end
         log.info("job %s: %s", job.id, episode.summary())
+
+    def _discard(self, job_id: str) -> None:
+        """A render that ended after its job was deleted leaves no files behind."""
+        try:
+            self.library.get(job_id)
+        except NotFound:
+            for path in self.library.episodes_dir.glob(f"{job_id}.*"):
+                path.unlink(missing_ok=True)
+            log.info("job %s was deleted while it rendered; its files are removed", job_id)
 
     # -- running a consumer ---------------------------------------------------------------------
     def consumer(self, workers: int = 1):
