@@ -140,6 +140,8 @@ def test_episodes_and_missing_pages_are_accessible(site, page):
     check_page(page, "episodes")
     page.goto(site["url"] + "/jobs/00000000-0000-4000-8000-000000000000")
     check_page(page, "not-found")
+    page.goto(site["url"] + "/login")
+    check_page(page, "login")
 
 
 def tab_to(page, predicate: str, limit: int = 40) -> None:
