@@ -149,6 +149,26 @@ def wait_for_job(library, job_id: str, statuses=("done", "failed"), timeout: flo
     raise AssertionError(f"job {job_id} is still {library.get(job_id).status} after {timeout} s")
 
 
+def wait_for_health(base: str, proc: subprocess.Popen, log: Path | None = None, timeout: float = 60) -> None:
+    """Wait until the app `proc` serves at `base` answers /healthz with ok; fail with its log if it exits."""
+    import json
+    import urllib.request
+
+    def said() -> str:
+        return log.read_text(errors="replace") if log is not None else ""
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"serve exited: {said()}"
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=10) as response:
+                if json.loads(response.read())["status"] == "ok":
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{base} never became healthy: {said()}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 import requests
-from conftest import free_port, wait_for_job
+from conftest import free_port, wait_for_health, wait_for_job
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -239,12 +239,7 @@ def test_serve_stops_within_five_seconds_during_a_render(settings, sig):
                               stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                requests.get(f"{base}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        wait_for_health(base, server)
         article = "\n".join(["سرخی", *["کراچی میں آج دن بھر تیز بارش ہوتی رہی اور شہری گھروں میں رہے۔"] * 200])
         job_id = requests.post(f"{base}/api/jobs", json={"text": article}, timeout=10).json()["id"]
         for _ in range(200):  # wait until it is really rendering

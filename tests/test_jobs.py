@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SEED, free_port, wait_for_job
+from conftest import SEED, free_port, wait_for_health, wait_for_job
 
 from tts_news.config import Settings
 from tts_news.service import Service
@@ -231,18 +231,6 @@ def _wait_for_line(log: Path, needle: str, proc: subprocess.Popen, timeout: floa
     raise AssertionError(f"{needle!r} never appeared in {log}: {log.read_text()}")
 
 
-def _wait_for_health(base: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"serve exited: {log.read_text()}"
-        try:
-            if _http_json(f"{base}/healthz")["status"] == "ok":
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{base} never became healthy: {log.read_text()}")
-
-
 def _http_json(url: str, body: dict | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
@@ -256,7 +244,7 @@ def test_serve_renders_five_posted_jobs_with_progress(settings, tmp_path):
     log = tmp_path / "serve.log"
     proc = _start(["serve", "--port", str(port)], _env(settings), log)
     try:
-        _wait_for_health(base, proc, log)
+        wait_for_health(base, proc, log)
         seed = SEED.read_text(encoding="utf-8")
         ids = [_http_json(f"{base}/api/jobs", {"text": seed if i == 0 else ARTICLE, "voice": "espeak-urdu"})["id"]
                for i in range(5)]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import PROJECT_ROOT, free_port, serve_in_thread, wait_for_job
+from conftest import PROJECT_ROOT, free_port, serve_in_thread, wait_for_health, wait_for_job
 from werkzeug.security import generate_password_hash
 
 from tts_news.config import Settings
@@ -254,12 +254,8 @@ def test_the_api_matches_its_openapi_description_under_schemathesis(settings, tm
                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                spec = requests.get(f"{base}/api/openapi.json", timeout=1).json()
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        wait_for_health(base, server)
+        spec = requests.get(f"{base}/api/openapi.json", timeout=10).json()
         assert spec["openapi"] == "3.1.0" and "/v1/audio/speech" in spec["paths"]
         schemathesis = Path(sys.executable).with_name("schemathesis")
         # Speech first, while the worker is idle; then the job API, whose fuzzed articles it renders.

@@ -9,7 +9,7 @@ import sys
 import time
 
 import requests
-from conftest import free_port, wait_for_job
+from conftest import free_port, wait_for_health, wait_for_job
 
 from tts_news.config import Settings
 from tts_news.service import Service
@@ -115,12 +115,7 @@ def test_150_idle_connections_do_not_stop_healthz(settings):
                               stderr=subprocess.DEVNULL)
     idle = []
     try:
-        for _ in range(200):
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        wait_for_health(f"http://127.0.0.1:{port}", server)
         for _ in range(150):
             idle.append(socket.create_connection(("127.0.0.1", port)))
         idle[-1].sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # half a request, never finished
@@ -174,12 +169,7 @@ def test_twelve_maximal_speech_requests_leave_the_web_responsive_and_the_queue_s
     base = f"http://127.0.0.1:{port}"
     prose = (SEED.read_text(encoding="utf-8") * 3)[:4096]
     try:
-        for _ in range(200):
-            try:
-                requests.get(f"{base}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        wait_for_health(base, server)
 
         def ask(_):
             response = requests.post(f"{base}/v1/audio/speech", json={"model": "tts-1", "voice": "alloy",

@@ -571,7 +571,7 @@ class Normalizer:
         if len(letters) == 2 and letters.isupper() and m.group("ahyphen") and len(digits) >= 3:
             return f"{spell(letters)} {numbers.digits(digits)}", end, False
         said = self.lexicon.lookup(letters) or (spell(letters) if letters.isupper() or len(letters) <= 2
-                                                else self._latin(letters, src, end)[0])
+                                                else read_latin(letters, self.lexicon.lookup, self.roman.read))
         if len(digits) > 4 or digits.startswith("0"):
             return f"{said} {english.english_digits(digits)}", end, False
         return f"{said} {english.english_number(int(digits))}", end, False
