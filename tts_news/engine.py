@@ -132,11 +132,12 @@ class OnnxEngine(Engine):
     def __init__(self, folder: Path, scales: Scales = NO_SCALES) -> None:
         import json
 
-        from tts_news import vits_onnx
+        from tts_news import decoder_rows, vits_onnx
 
         spec = json.loads((folder / vits_onnx.TOKENIZER_FILE).read_text(encoding="utf-8"))
         self.tokenizer = vits_onnx.VitsTokenizer(spec)
         self._session = vits_onnx.session(folder)
+        self._extra = decoder_rows.inputs_for(self._session)
         self._run = vits_onnx.run
         self._scales = np.asarray([own if own is not None else model for own, model in zip(scales, spec["scales"])],
                                   np.float32)
@@ -148,7 +149,7 @@ class OnnxEngine(Engine):
     def speak(self, text: str) -> np.ndarray:
         ids = self.tokenizer.ids(text)
         with self._lock:
-            return self._run(self._session, ids, self._scales)
+            return self._run(self._session, ids, self._scales, self._extra)
 
 
 def model_files(model_dir: Path) -> tuple[list[Path], bool]:

@@ -25,8 +25,9 @@ def _small_args() -> dict:
     )
 
 
-def build_tiny_vits(folder: Path, sample_rate: int = 16000) -> Path:
-    """A Coqui VITS of a few hundred thousand parameters, saved as model.pth + config.json."""
+def build_tiny_vits(folder: Path, sample_rate: int = 16000, **model_args) -> Path:
+    """A Coqui VITS of a few hundred thousand parameters, saved as model.pth + config.json;
+    `model_args` change its VitsArgs (a wider decoder, say)."""
     from TTS.config.shared_configs import BaseAudioConfig
     from TTS.tts.configs.shared_configs import CharactersConfig
     from TTS.tts.configs.vits_config import VitsArgs, VitsConfig
@@ -35,7 +36,7 @@ def build_tiny_vits(folder: Path, sample_rate: int = 16000) -> Path:
     torch.manual_seed(0)
     folder.mkdir(parents=True, exist_ok=True)
     config = VitsConfig(
-        model_args=VitsArgs(**_small_args()),
+        model_args=VitsArgs(**(_small_args() | model_args)),
         audio=BaseAudioConfig(sample_rate=sample_rate, hop_length=64, win_length=256, fft_size=256),
         use_phonemes=False,
         text_cleaner="basic_cleaners",

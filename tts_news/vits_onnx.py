@@ -28,9 +28,9 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 1  # bump when the files written here change
+EXPORT_FORMAT = 2  # bump when the files written here change (2: the decoder in rows)
 EXPORT_TIMEOUT_S = 900
-GRAPH_FILE, TOKENIZER_FILE = "model.onnx", "tokenizer.json"
+GRAPH_FILE, TOKENIZER_FILE, COQUI_GRAPH = "model.onnx", "tokenizer.json", "coqui.onnx"
 HASH_CHUNK = 1 << 20
 _WHITESPACE = re.compile(r"\s+")
 
@@ -133,6 +133,8 @@ def ensure_export(model_dir: Path, files: list[Path], exports_dir: Path) -> Path
         if done.returncode != 0:
             lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
             raise ExportUnavailable(lines[-1] if lines else f"the exporter exited with {done.returncode}")
+        for line in done.stdout.splitlines():
+            log.info("ONNX export: %s", line)
         try:
             staging.rename(target)
         except OSError:
@@ -160,9 +162,10 @@ def session(folder: Path):
     return ort.InferenceSession(str(folder / GRAPH_FILE), options, providers=["CPUExecutionProvider"])
 
 
-def run(sess, ids: list[int], scales: np.ndarray) -> np.ndarray:
+def run(sess, ids: list[int], scales: np.ndarray, extra: dict | None = None) -> np.ndarray:
+    """One sentence's samples; `extra` is `decoder_rows.inputs_for(sess)`, made once per session."""
     feed = {"input": np.asarray([ids], np.int64), "input_lengths": np.asarray([len(ids)], np.int64),
-            "scales": scales}
+            "scales": scales, **(extra or {})}
     for extra in sess.get_inputs()[3:]:  # the graph kept a speaker or language id: the only one, 0
         feed[extra.name] = np.zeros(1, np.int64)
     out = sess.run(["output"], feed)[0]
@@ -170,13 +173,19 @@ def run(sess, ids: list[int], scales: np.ndarray) -> np.ndarray:
 
 
 def _export(model_dir: Path, out: Path) -> None:
-    """The child: load the checkpoint with torch, export the graph and describe the tokenizer."""
+    """The child: load the checkpoint with torch, export the graph, lay its decoder out in rows
+    (checked to say the same samples) and describe the tokenizer. Prints what it did with the decoder."""
+    from tts_news import decoder_rows
     from tts_news.engine import load_coqui_model
 
     model = load_coqui_model(model_dir)
     spec = tokenizer_spec(model)
     VitsTokenizer(spec)  # refuses what the runtime could not tokenize, before anything is cached
-    model.export_onnx(str(out / GRAPH_FILE), verbose=False)
+    model.export_onnx(str(out / COQUI_GRAPH), verbose=False)
+    del model
+    spec["decoder"] = decoder_rows.optimize(out / COQUI_GRAPH, out / GRAPH_FILE, sorted(set(spec["char_to_id"].values())))
+    (out / COQUI_GRAPH).unlink()
+    print(spec["decoder"])
     (out / TOKENIZER_FILE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
     for path in out.iterdir():
         os.chmod(path, 0o644)
