@@ -23,7 +23,7 @@ from scipy.signal import butter, ellip, sosfilt
 OUTPUT_RATE = 44100
 HIGHPASS_HZ = 75.0  # below the lowest voice fundamental; TTS models leave DC and rumble there
 HIGHPASS_ORDER = 4
-BLOCK_S = 10.0  # pass granularity: memory per pass is a few blocks, whatever the episode's length
+BLOCK_S = 2.5  # pass granularity: memory per pass is a few blocks; short, so the encoder starts sooner
 TRUE_PEAK_OVERSAMPLE = 4  # BS.1770 estimates true peak at 4x oversampling
 LIMITER_LOOKAHEAD_S = 0.003  # the gain is already down when a peak arrives: no overshoot, no click
 LIMITER_RELEASE_S = 0.050
