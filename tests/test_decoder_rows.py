@@ -96,3 +96,19 @@ def test_the_cached_export_is_in_rows_and_says_so(settings, tiny_vits):
     assert sorted(p.name for p in folder.iterdir()) == ["model.onnx", "tokenizer.json"]
     sess = vits_onnx.session(folder)
     assert decoder_rows.inputs_for(sess) == {decoder_rows.ROWS_INPUT: decoder_rows.threads_rows()}
+
+
+def test_a_rewritten_graph_the_runtime_refuses_is_not_used(tiny_vits, tmp_path, monkeypatch):
+    plain = coqui_export(tiny_vits, tmp_path / "coqui.onnx")
+    real_rewrite = decoder_rows.rewrite
+
+    def off_by_an_axis(model, **options):
+        done = real_rewrite(model, **options)
+        pieces = next(n for n in model.graph.node if n.name == "rows/pieces")
+        pieces.attribute[0].i = 5  # the signal has three axes: the runtime refuses this
+        return done
+
+    monkeypatch.setattr(decoder_rows, "rewrite", off_by_an_axis)
+    note = decoder_rows.optimize(plain, tmp_path / "model.onnx", list(range(1, 40)))
+    assert note.startswith("decoder kept as exported: the row layout changed the audio (")
+    assert (tmp_path / "model.onnx").read_bytes() == plain.read_bytes()
