@@ -12,7 +12,7 @@ import soxr
 from conftest import SEED
 
 from tts_news import encode, joins
-from tts_news.mastering import OUTPUT_RATE, LoudnessMeter, Master, limit_true_peak, limited
+from tts_news.mastering import OUTPUT_RATE, LoudnessMeter, Master, SourceMeter, limit_true_peak, limited
 
 
 def speechlike(seconds: float, rate: int, seed: int = 0) -> np.ndarray:
@@ -114,3 +114,47 @@ def test_a_voice_too_peaky_for_the_target_is_limited_not_squashed():
         pass
     assert master.gain_db - (-10 - master.source_lufs) < 12
     assert master.true_peak <= -1.5 + 1e-3
+
+
+def test_measuring_while_joining_gives_the_figures_of_the_joined_episode():
+    """The first pass made sentence by sentence (on its own thread, while the voice speaks) is the
+    pass over the finished timeline: the same gain, whatever the pieces and pauses."""
+    rate = 16000
+    parts = [(gap, speechlike(seconds, rate, seed)) for seed, (gap, seconds) in
+             enumerate([(0, 3.1), (4800, 0.7), (12800, 5.2), (4800, 0.05), (0, 2.3)])]
+    timeline = joins.Timeline(parts, rate)
+    meter = SourceMeter(rate)
+    for gap, piece in parts:
+        meter.listen(gap, piece)
+    joined = Master(timeline.blocks, rate, lufs=-16, true_peak=-1.5, measured=meter)
+    after = Master(timeline.blocks, rate, lufs=-16, true_peak=-1.5)
+    joined.measure()
+    after.measure()
+    assert joined.source_lufs == pytest.approx(after.source_lufs, abs=0.01)
+    assert joined.gain_db == pytest.approx(after.gain_db, abs=0.05)
+    assert np.isfinite(joined.source_lufs) and joined.gain_db != 0
+
+
+def test_a_started_encoder_that_never_runs_leaves_nothing(tmp_path):
+    encoder = encode.Mp3Encoder(tmp_path / "never.mp3", bitrate="96k", cover=None)
+    assert encoder.fifo.exists() and encoder.path.exists()
+    encoder.close()  # the render failed before the end: ffmpeg stopped, its files gone
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_started_encoder_writes_the_episode(tmp_path):
+    rate = 16000
+    timeline = joins.Timeline([(0, speechlike(4, rate))], rate, chapters=[joins.Chapter(0.0, 4.0, "پہلا")])
+    encoder = encode.Mp3Encoder(tmp_path / "e.mp3", bitrate="96k", cover=None)
+    try:
+        encode.encode_mp3(timeline, encoder.path, lufs=-16, true_peak=-1.5, bitrate="96k",
+                          tags=encode.Tags(title="خبر", artist="a", album="b"), encoder=encoder)
+    finally:
+        encoder.taken = True
+        encoder.close()
+    from mutagen.id3 import ID3
+
+    tags = ID3(encoder.path)
+    assert str(tags["TIT2"]) == "خبر" and [str(c.sub_frames["TIT2"]) for c in tags.getall("CHAP")] == ["پہلا"]
+    assert encode.measure_loudness(encoder.path)["integrated_lufs"] == pytest.approx(-16, abs=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [encoder.path.name]  # no FIFO left

@@ -85,11 +85,14 @@ def test_stale_part_files_are_removed_at_start(settings, queue):
     library = queue.library
     stale = library.episodes_dir / ".abc.x1y2.part.mp3"
     fresh = library.episodes_dir / ".def.x3y4.part.mp3"
+    fifo = library.episodes_dir / ".abc.x1y2.part.ffmeta"  # a killed encoder's metadata FIFO
     stale.write_bytes(b"half")
     fresh.write_bytes(b"being written")
-    os.utime(stale, (time.time() - 7200, time.time() - 7200))
-    assert library.remove_stale_parts() == 1
-    assert not stale.exists() and fresh.exists()  # another worker may still be writing the fresh one
+    os.mkfifo(fifo)
+    for old in (stale, fifo):
+        os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert library.remove_stale_parts() == 2
+    assert not stale.exists() and not fifo.exists() and fresh.exists()  # another worker may be writing the fresh one
 
 
 def test_speech_beyond_the_waiting_bound_is_refused_at_once(client):

@@ -3,10 +3,13 @@ encodes the MP3 with its ID3v2.3 tags, cover and chapters; ffmpeg's own loudness
 
 from __future__ import annotations
 
+import errno
+import os
 import queue
 import re
 import subprocess
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -14,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tts_news import files
 from tts_news.errors import UserError
 from tts_news.joins import Chapter, Timeline
-from tts_news.mastering import OUTPUT_RATE, Master
+from tts_news.mastering import OUTPUT_RATE, Master, SourceMeter
 from tts_news.text.cleanup import xml_safe
 
 
@@ -47,17 +51,22 @@ ENCODE_TIMEOUT_S = 3600
 LAME_QUALITY = 5
 
 
-def _ffmpeg(blocks: Iterable[np.ndarray], input_args: list[str], output_args: list[str], *,
-            timeout: float = ENCODE_TIMEOUT_S) -> None:
-    """Stream 44.1 kHz mono float32 blocks into ffmpeg (more inputs after it). A writer thread feeds
-    the pipe from a short queue, so ffmpeg encodes on one core while the next blocks are mastered on
-    the other. (A deep input queue: with several inputs ffmpeg reads each in a thread of its own.)"""
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-thread_queue_size", "4096",
-           "-f", "f32le", "-ar", str(OUTPUT_RATE), "-ac", "1", "-i", "pipe:0", *input_args, *output_args]
+PCM_INPUT = ["-thread_queue_size", "4096", "-f", "f32le", "-ar", str(OUTPUT_RATE), "-ac", "1", "-i", "pipe:0"]
+
+
+def _popen(args: list[str]) -> subprocess.Popen:
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return subprocess.Popen(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", *args],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except FileNotFoundError as err:
         raise UserError("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
+
+
+def _stream(proc: subprocess.Popen, blocks: Iterable[np.ndarray], *, timeout: float = ENCODE_TIMEOUT_S) -> None:
+    """Feed 44.1 kHz mono float32 blocks to a started ffmpeg's stdin and wait for it. A writer
+    thread feeds the pipe from a short queue, so ffmpeg encodes on one core while the next blocks are
+    mastered on the other. (A deep input queue: with several inputs ffmpeg reads each in a thread of
+    its own.)"""
     err: list[bytes] = []
     pending: queue.Queue[bytes | None] = queue.Queue(maxsize=WRITE_AHEAD_BLOCKS)
 
@@ -97,17 +106,18 @@ def _ffmpeg(blocks: Iterable[np.ndarray], input_args: list[str], output_args: li
         raise UserError("ffmpeg failed: " + b"".join(err).decode(errors="replace").strip()[-300:])
 
 
-def master(timeline: Timeline, *, lufs: float, true_peak: float) -> Master:
-    return Master(timeline.blocks, timeline.sample_rate, lufs=lufs, true_peak=true_peak)
+def master(timeline: Timeline, *, lufs: float, true_peak: float, measured: SourceMeter | None = None) -> Master:
+    return Master(timeline.blocks, timeline.sample_rate, lufs=lufs, true_peak=true_peak, measured=measured)
 
 
-def deliver(timeline: Timeline, encode, *, lufs: float, true_peak: float) -> Master:
-    """Master the timeline and hand the blocks to `encode(blocks)`; when what was delivered missed
-    the target by more than the tolerance (the limiter's prediction failed), correct the gain and
-    encode again."""
-    mastered = master(timeline, lufs=lufs, true_peak=true_peak)
-    for _ in range(MAX_DELIVERY_PASSES):
-        encode(mastered.blocks())
+def deliver(timeline: Timeline, encode, *, lufs: float, true_peak: float, measured: SourceMeter | None = None,
+            first=None) -> Master:
+    """Master the timeline and hand the blocks to `encode(blocks)` (the first pass to `first`, when
+    given); when what was delivered missed the target by more than the tolerance (the limiter's
+    prediction failed), correct the gain and encode again."""
+    mastered = master(timeline, lufs=lufs, true_peak=true_peak, measured=measured)
+    for attempt in range(MAX_DELIVERY_PASSES):
+        (first if first is not None and attempt == 0 else encode)(mastered.blocks())
         if not np.isfinite(mastered.loudness) or abs(lufs - mastered.loudness) <= LOUDNESS_TOLERANCE:
             break
         mastered.correct()
@@ -134,25 +144,99 @@ def ffmetadata(tags: Tags, chapters: list[Chapter]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def encode_mp3(timeline: Timeline, out: Path, *, lufs: float, true_peak: float, bitrate: str, tags: Tags) -> dict:
+def _mp3_args(meta: Path, out: Path, bitrate: str, cover: Path | None) -> list[str]:
+    """ffmpeg's arguments: the metadata (input 0), the samples on stdin (input 1), the cover (input
+    2), and one output: CBR mono MP3 with ID3v2.3 tags, cover and chapters."""
+    inputs = ["-f", "ffmetadata", "-i", str(meta), *PCM_INPUT]
+    maps = ["-map", "1:a", "-map_metadata", "0", "-map_chapters", "0"]
+    if cover and cover.is_file():
+        inputs += ["-i", str(cover)]
+        maps += ["-map", "2:v", "-c:v", "copy", "-disposition:v", "attached_pic",
+                 "-metadata:s:v", "title=cover", "-metadata:s:v", "comment=Cover (front)"]
+    return [*inputs, *maps, "-c:a", "libmp3lame", "-b:a", bitrate, "-compression_level", str(LAME_QUALITY),
+            "-ar", str(OUTPUT_RATE), "-ac", "1", "-id3v2_version", "3", "-write_id3v1", "0", "-f", "mp3", "-y",
+            str(out)]
+
+
+def _encode_file(blocks: Iterable[np.ndarray], meta: Path, metadata: str, out: Path, bitrate: str,
+                 cover: Path | None) -> None:
+    """One pass through a fresh ffmpeg, the metadata in a plain file."""
+    meta.write_text(metadata, encoding="utf-8")
+    _stream(_popen(_mp3_args(meta, out, bitrate, cover)), blocks)
+
+
+FIFO_OPEN_TIMEOUT_S = 30
+
+
+class Mp3Encoder:
+    """An ffmpeg started before the episode is joined, so that its start-up (some 70 ms of loading
+    libraries, otherwise on the path of every render) passes while the voice speaks. It waits on a
+    FIFO for the metadata (the chapters are known only at the end), then reads the samples from
+    stdin, and writes `path`, a temporary file beside the episode. `close()` stops it if it has
+    not run and removes what it leaves, unless the caller took the file (`taken`)."""
+
+    def __init__(self, out: Path, *, bitrate: str, cover: Path | None) -> None:
+        self.path = files.temp_beside(out)
+        self.fifo = self.path.with_suffix(".ffmeta")
+        self.taken = False
+        self._proc: subprocess.Popen | None = None
+        try:
+            os.mkfifo(self.fifo, 0o600)
+            self._proc = _popen(_mp3_args(self.fifo, self.path, bitrate, cover))
+        except BaseException:
+            self.close()
+            raise
+
+    def encode(self, metadata: str, blocks: Iterable[np.ndarray]) -> None:
+        """The one pass this ffmpeg makes: the metadata through the FIFO, then the samples."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            raise RuntimeError("this encoder has already run")
+        deadline = time.monotonic() + FIFO_OPEN_TIMEOUT_S
+        while True:  # ffmpeg opens its end of the FIFO once it is up
+            try:
+                fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as err:
+                if err.errno != errno.ENXIO:
+                    raise
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    _stream(proc, [])  # raises with ffmpeg's own message when it failed
+                    raise UserError("ffmpeg did not read the episode's metadata") from err
+                time.sleep(0.002)
+        os.set_blocking(fd, True)
+        try:
+            with os.fdopen(fd, "wb") as fifo:
+                fifo.write(metadata.encode("utf-8"))
+        except BrokenPipeError:
+            pass  # ffmpeg stopped: its exit status and message say why
+        _stream(proc, blocks)
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.communicate()
+            self._proc = None
+        self.fifo.unlink(missing_ok=True)
+        if not self.taken:
+            self.path.unlink(missing_ok=True)
+
+
+def encode_mp3(timeline: Timeline, out: Path, *, lufs: float, true_peak: float, bitrate: str, tags: Tags,
+               measured: SourceMeter | None = None, encoder: Mp3Encoder | None = None) -> dict:
     """Master the episode and encode it in one ffmpeg pass: CBR mono MP3 with ID3v2.3 tags (title,
     artist, show, publisher, date, language urd, comment), the cover and one CHAP per chapter in
     time order under an ordered top-level CTOC. ID3v2.3, not 2.4: ffmpeg 5 — and players built on
-    it — stop reading chapters from a v2.4 tag that also holds a picture."""
+    it — stop reading chapters from a v2.4 tag that also holds a picture. `measured`: the
+    mastering's first pass, made while the episode was joined; `encoder`: an ffmpeg already
+    started that makes the first pass (then `out` is `encoder.path`)."""
+    metadata = ffmetadata(tags, timeline.chapters)
     meta = out.with_name(f".{out.name}.ffmeta")
-    meta.write_text(ffmetadata(tags, timeline.chapters), encoding="utf-8")
-    inputs = ["-i", str(meta)]
-    maps = ["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
-    if tags.cover and tags.cover.is_file():
-        inputs += ["-i", str(tags.cover)]
-        maps += ["-map", "2:v", "-c:v", "copy", "-disposition:v", "attached_pic",
-                 "-metadata:s:v", "title=cover", "-metadata:s:v", "comment=Cover (front)"]
-    args = [*maps, "-c:a", "libmp3lame", "-b:a", bitrate, "-compression_level", str(LAME_QUALITY),
-            "-ar", str(OUTPUT_RATE), "-ac", "1",
-            "-id3v2_version", "3", "-write_id3v1", "0", "-f", "mp3", "-y", str(out)]
     try:
-        mastered = deliver(timeline, lambda blocks: _ffmpeg(blocks, inputs, args), lufs=lufs + MP3_LOUDNESS_LOSS_LU,
-                           true_peak=true_peak)
+        mastered = deliver(timeline, lambda blocks: _encode_file(blocks, meta, metadata, out, bitrate, tags.cover),
+                           lufs=lufs + MP3_LOUDNESS_LOSS_LU, true_peak=true_peak, measured=measured,
+                           first=(lambda blocks: encoder.encode(metadata, blocks)) if encoder else None)
     finally:
         meta.unlink(missing_ok=True)
     check_mp3(out, mastered.samples / OUTPUT_RATE)

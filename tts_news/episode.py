@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+
 from tts_news import encode, files, joins, transcript
 from tts_news.articles import check_article
 from tts_news.config import Settings
 from tts_news.engine import Engine, load_engine
 from tts_news.files import atomic_path
 from tts_news.live import LiveStream
+from tts_news.mastering import SourceMeter
 from tts_news.synth import Segment, SegmentCache, unsayable, voice_segments
 from tts_news.text.lexicon import Lexicon
 from tts_news.text.markup import Furniture
@@ -115,9 +118,17 @@ def counted_segments(script: Script, voice: Voice, engine: Engine, cache: Segmen
 
 
 def assemble(segments: Iterable[Segment], settings: Settings, chapter_titles: dict[int, str], *,
-             live: LiveStream | None = None) -> joins.Timeline:
+             live: LiveStream | None = None, measure: SourceMeter | None = None) -> joins.Timeline:
     """Join the segments; a live stream, if any, hears each sentence as it is joined, and is ended
-    with the reason if speaking fails (its caller closes it otherwise)."""
+    with the reason if speaking fails (its caller closes it otherwise); `measure` makes the
+    mastering's first pass meanwhile."""
+    listeners = [listener for listener in (live.add if live else None, measure.listen if measure else None)
+                 if listener]
+
+    def listen(gap: int, piece: np.ndarray) -> None:
+        for listener in listeners:
+            listener(gap, piece)
+
     try:
         timeline = joins.assemble(
             segments,
@@ -125,7 +136,7 @@ def assemble(segments: Iterable[Segment], settings: Settings, chapter_titles: di
             paragraph_pause=settings.paragraph_pause_ms / 1000,
             title_pause=settings.title_pause_ms / 1000,
             chapter_titles=chapter_titles,
-            listen=live.add if live else None,
+            listen=listen if listeners else None,
         )
     except BaseException as err:
         if live:
@@ -134,23 +145,37 @@ def assemble(segments: Iterable[Segment], settings: Settings, chapter_titles: di
     return timeline
 
 
+def mp3_path(out: Path) -> Path:
+    return out.with_suffix(".mp3") if out.suffix.lower() != ".mp3" else out
+
+
 def write_files(timeline: joins.Timeline, out: Path, settings: Settings, *, title: str, voice: Voice,
-                day: date | None = None) -> tuple[Path, dict]:
+                day: date | None = None, measured: SourceMeter | None = None,
+                encoder: encode.Mp3Encoder | None = None) -> tuple[Path, dict]:
     """OUT.mp3 (loudness-normalized, tagged, chapters), OUT.vtt, OUT.transcript.json and OUT.chapters.json,
-    each by rename (the MP3 last)."""
-    out = out.with_suffix(".mp3") if out.suffix.lower() != ".mp3" else out
+    each by rename (the MP3 last). `measured`, `encoder`: see `encode.encode_mp3`."""
+    out = mp3_path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp:
-        tags = encode.Tags(title=title, artist=settings.show_author, album=settings.show_title,
-                          publisher=settings.show_author, comment=f"voice: {voice.name}", cover=settings.cover,
-                          day=day, language=voice.language)
+    tags = encode.Tags(title=title, artist=settings.show_author, album=settings.show_title,
+                      publisher=settings.show_author, comment=f"voice: {voice.name}", cover=settings.cover,
+                      day=day, language=voice.language)
+
+    def write(tmp: Path) -> dict:
         report = encode.encode_mp3(timeline, tmp, lufs=settings.loudness_lufs, true_peak=settings.true_peak_db,
-                                  bitrate=settings.bitrate, tags=tags)
+                                   bitrate=settings.bitrate, tags=tags, measured=measured, encoder=encoder)
         files.write_text_atomic(out.with_suffix(".vtt"), transcript.vtt_text(timeline.cues))
         files.write_text_atomic(out.with_name(out.stem + ".transcript.json"),
                                 json.dumps(transcript.transcript_json(timeline.cues), ensure_ascii=False, indent=1))
         files.write_text_atomic(out.with_name(out.stem + ".chapters.json"),
                                 json.dumps(transcript.chapters_json(timeline.chapters), ensure_ascii=False, indent=1))
+        return report
+
+    if encoder is None:
+        with atomic_path(out) as tmp:
+            return out, write(tmp)
+    report = write(encoder.path)  # the started ffmpeg's own temporary file beside OUT
+    files.put_in_place(encoder.path, out)
+    encoder.taken = True
     return out, report
 
 
@@ -162,20 +187,29 @@ def render(script: Script, voice: Voice, out: Path, settings: Settings, *, engin
     warnings = script.warnings + unsayable(script, engine)
     cache = segment_cache(settings, use_cache)
     tally = Tally()
-    timeline = assemble(counted_segments(script, voice, engine, cache, progress=progress, tally=tally), settings,
-                        {p.index: short_title(p.text) for p in script.paragraphs}, live=live)
-    if live:
-        live.close()  # listeners hear the end while the episode is mastered
-    return finish(timeline, out, settings, title=script.title, voice=voice, cache=cache, tally=tally,
-                  warnings=warnings, started=started)
+    # While the voice speaks: the loudness is measured sentence by sentence, and ffmpeg starts up.
+    measure = SourceMeter(engine.sample_rate)
+    encoder = encode.Mp3Encoder(mp3_path(out), bitrate=settings.bitrate, cover=settings.cover)
+    try:
+        timeline = assemble(counted_segments(script, voice, engine, cache, progress=progress, tally=tally), settings,
+                            {p.index: short_title(p.text) for p in script.paragraphs}, live=live, measure=measure)
+        if live:
+            live.close()  # listeners hear the end while the episode is mastered
+        return finish(timeline, out, settings, title=script.title, voice=voice, cache=cache, tally=tally,
+                      warnings=warnings, started=started, measured=measure, encoder=encoder)
+    finally:
+        measure.close()
+        encoder.close()
 
 
 def finish(timeline: joins.Timeline, out: Path, settings: Settings, *, title: str, voice: Voice,
            cache: SegmentCache | None, tally: Tally, warnings: list[TextWarning], started: float,
-           day: date | None = None) -> Episode:
+           day: date | None = None, measured: SourceMeter | None = None,
+           encoder: encode.Mp3Encoder | None = None) -> Episode:
     """The one ending of every render (an article, a bulletin): write the files, prune the sentence
     cache, and say what was made."""
-    out, report = write_files(timeline, out, settings, title=title, voice=voice, day=day)
+    out, report = write_files(timeline, out, settings, title=title, voice=voice, day=day, measured=measured,
+                              encoder=encoder)
     if cache:
         cache.prune()
     return Episode(

@@ -18,16 +18,27 @@ SHARED_MODE = 0o644  # mkstemp makes files private; episodes and records are ser
 def atomic_path(path: Path, mode: int = SHARED_MODE) -> Iterator[Path]:
     """Yield a temporary path beside `path` (same folder, so the rename is atomic); when the block
     ends without error it replaces `path`, otherwise it is removed."""
+    tmp = temp_beside(path)
+    try:
+        yield tmp
+        put_in_place(tmp, path, mode)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def temp_beside(path: Path) -> Path:
+    """A new, empty temporary file in `path`'s folder (`.STEM.XXXX.part.SUFFIX`: stale ones are
+    recognized and removed); the caller writes it and puts it in place, or removes it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".part{path.suffix}")
     os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return Path(name)
+
+
+def put_in_place(tmp: Path, path: Path, mode: int = SHARED_MODE) -> None:
+    """A finished temporary file beside `path` becomes `path`, by one rename."""
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
 
 
 def write_bytes_atomic(path: Path, data: bytes, mode: int = SHARED_MODE) -> None:

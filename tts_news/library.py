@@ -380,10 +380,11 @@ class Library:
             path.unlink(missing_ok=True)
 
     def remove_stale_parts(self, older_than_s: float = STALE_PART_S) -> int:
-        """Temporary files a killed process left among the episodes (they are never completed); old
-        enough that no live encode (on any machine sharing the folder) can still be writing them."""
+        """Temporary files (and an encoder's metadata FIFOs) a killed process left among the episodes
+        (they are never completed); old enough that no live encode (on any machine sharing the folder)
+        can still be writing them."""
         cutoff = time.time() - older_than_s
-        stale = [p for p in self.episodes_dir.glob(".*.part*") if p.is_file() and p.stat().st_mtime < cutoff]
+        stale = [p for p in self.episodes_dir.glob(".*.part*") if not p.is_dir() and p.stat().st_mtime < cutoff]
         for path in stale:
             path.unlink(missing_ok=True)
         return len(stale)

@@ -12,6 +12,8 @@ corrected (`Master.correct`): a long episode converges the same way as a short o
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -184,6 +186,59 @@ MAX_GAIN_STEP_DB = 6.0  # one secant step at most: a bad slope estimate cannot t
 SATURATED_SLOPE = 0.05  # LU of loudness per dB of gain below which the limiter takes all that is added
 
 
+class SourceMeter:
+    """Pass 1 of the mastering — the speech band, then loudness and true peak — fed piece by piece
+    as the episode is joined (`listen(gap, piece)`), on a thread of its own: it runs while the voice
+    speaks the next sentence, and is done when the last one is. Filter and meter carry their state
+    across pieces, so the figures are those of the joined episode. `result()` waits for it."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.rate = sample_rate
+        self._sos = speech_band(sample_rate)
+        self._state = np.zeros((self._sos.shape[0], 2), np.float32)
+        self.meter = LoudnessMeter(sample_rate)
+        self.peak = 0.0  # largest true peak of the filtered source, linear
+        self._pending: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._failed: BaseException | None = None
+
+    def add(self, samples: np.ndarray) -> None:
+        if not len(samples):
+            return
+        out, self._state = sosfilt(self._sos, np.asarray(samples, np.float32), zi=self._state)
+        self.meter.add(out)
+        self.peak = max(self.peak, float(true_peak_envelope(out).max(initial=0.0)))
+
+    def listen(self, gap: int, piece: np.ndarray) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="source-meter", daemon=True)
+            self._thread.start()
+        self._pending.put((gap, piece))
+
+    def _work(self) -> None:
+        while (item := self._pending.get()) is not None:
+            if self._failed is None:
+                try:
+                    self.add(np.zeros(item[0], np.float32))
+                    self.add(item[1])
+                except Exception as err:  # noqa: BLE001 - raised where the result is asked for
+                    self._failed = err
+
+    def close(self) -> None:
+        """Stop taking pieces and wait for the ones taken (also after a failed join: no thread is left)."""
+        if self._thread is not None:
+            self._pending.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def result(self) -> SourceMeter | None:
+        """This meter once every piece is measured; None when it heard nothing."""
+        self.close()
+        if self._failed is not None:
+            raise self._failed
+        return self if self.meter.samples else None
+
+
 class Master:
     """One episode's mastering. `Master(source_blocks, rate, lufs=, true_peak=)` finds the gain:
     it measures the high-passed source, then predicts — at the voice's own rate, where a pass is
@@ -192,12 +247,14 @@ class Master:
     44.1 kHz. `blocks()` then yields the finished 44.1 kHz float32 samples, after which `loudness`
     and `true_peak` describe exactly what was delivered."""
 
-    def __init__(self, source_blocks, sample_rate: int, *, lufs: float, true_peak: float) -> None:
+    def __init__(self, source_blocks, sample_rate: int, *, lufs: float, true_peak: float,
+                 measured: SourceMeter | None = None) -> None:
         self._source = source_blocks  # () -> iterator of float32 blocks at sample_rate
         self.rate = sample_rate
         self.target = lufs
         self.ceiling = true_peak
         self._sos = speech_band(sample_rate)
+        self._measured = measured  # pass 1, made while the episode was joined
         self.source_lufs: float | None = None  # measured on first use, so an encoder can start meanwhile
         self.gain_db = 0.0
         self.loudness = float("-inf")
@@ -207,12 +264,12 @@ class Master:
     def measure(self) -> None:
         """Pass 1: the source's loudness and true peak; the limiter's share is predicted only when
         the gain would take a peak over the ceiling."""
-        meter = LoudnessMeter(self.rate)
-        peak = 0.0
-        for block in self._filtered():
-            meter.add(block)
-            peak = max(peak, float(true_peak_envelope(block).max(initial=0.0)))
-        self.source_lufs = meter.integrated()
+        source = self._measured.result() if self._measured is not None else None
+        if source is None or source.rate != self.rate:
+            source = SourceMeter(self.rate)
+            for block in self._source():
+                source.add(block)
+        self.source_lufs, peak = source.meter.integrated(), source.peak
         if not np.isfinite(self.source_lufs):
             return  # silence: nothing to normalize
         self.gain_db = self.target - self.source_lufs
