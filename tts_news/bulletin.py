@@ -19,6 +19,7 @@ from tts_news.episode import (
     assemble,
     counted_segments,
     finish,
+    meanwhile,
     prepare,
     segment_cache,
 )
@@ -70,9 +71,11 @@ def render_bulletin(stories: list[Script], voice: Voice, out: Path, settings: Se
                     progress(done, total)
             paragraph += len(script.paragraphs)
 
-    timeline = assemble(programme(), settings, titles)  # titles fill in as the programme is spoken
-    # One chapter per story: the first takes in the opening, the last the closing line.
-    timeline.chapters[0] = dataclasses.replace(timeline.chapters[0], start=0.0)
-    warnings = [w for script, _ in parts for w in script.warnings + unsayable(script, engine)]
-    return finish(timeline, out, settings, title=bulletin_title(settings.show_title, day), voice=voice, cache=cache,
-                  tally=tally, warnings=warnings, started=started, day=day)
+    with meanwhile(engine, out, settings) as (measure, encoder):
+        timeline = assemble(programme(), settings, titles, measure=measure)  # titles fill in as it is spoken
+        # One chapter per story: the first takes in the opening, the last the closing line.
+        timeline.chapters[0] = dataclasses.replace(timeline.chapters[0], start=0.0)
+        warnings = [w for script, _ in parts for w in script.warnings + unsayable(script, engine)]
+        return finish(timeline, out, settings, title=bulletin_title(settings.show_title, day), voice=voice,
+                      cache=cache, tally=tally, warnings=warnings, started=started, day=day, measured=measure,
+                      encoder=encoder)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +32,8 @@ from tts_news.text.normalize import Normalizer, TextWarning
 from tts_news.text.roman import RomanReader
 from tts_news.text.script import Script, build_script, short_title
 from tts_news.voices import Voice
+
+log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int], None]  # (sentences done, total)
 
@@ -187,19 +191,32 @@ def render(script: Script, voice: Voice, out: Path, settings: Settings, *, engin
     warnings = script.warnings + unsayable(script, engine)
     cache = segment_cache(settings, use_cache)
     tally = Tally()
-    # While the voice speaks: the loudness is measured sentence by sentence, and ffmpeg starts up.
-    measure = SourceMeter(engine.sample_rate)
-    encoder = encode.Mp3Encoder(mp3_path(out), bitrate=settings.bitrate, cover=settings.cover)
-    try:
+    with meanwhile(engine, out, settings) as (measure, encoder):
         timeline = assemble(counted_segments(script, voice, engine, cache, progress=progress, tally=tally), settings,
                             {p.index: short_title(p.text) for p in script.paragraphs}, live=live, measure=measure)
         if live:
             live.close()  # listeners hear the end while the episode is mastered
         return finish(timeline, out, settings, title=script.title, voice=voice, cache=cache, tally=tally,
                       warnings=warnings, started=started, measured=measure, encoder=encoder)
+
+
+@contextmanager
+def meanwhile(engine: Engine, out: Path, settings: Settings) -> Iterator[tuple[SourceMeter, encode.Mp3Encoder | None]]:
+    """What a render starts before its voice speaks: the loudness measured sentence by sentence as
+    they are joined, and ffmpeg started up. Both are stopped, and the encoder's files removed, if the
+    render ends before they are used."""
+    measure = SourceMeter(engine.sample_rate)
+    try:
+        encoder = encode.Mp3Encoder(mp3_path(out), bitrate=settings.bitrate, cover=settings.cover)
+    except OSError as err:  # a folder without FIFOs, say: ffmpeg starts at the end instead
+        log.info("ffmpeg not started early: %s", err)
+        encoder = None
+    try:
+        yield measure, encoder
     finally:
         measure.close()
-        encoder.close()
+        if encoder is not None:
+            encoder.close()
 
 
 def finish(timeline: joins.Timeline, out: Path, settings: Settings, *, title: str, voice: Voice,
