@@ -158,3 +158,15 @@ def test_a_started_encoder_writes_the_episode(tmp_path):
     assert str(tags["TIT2"]) == "خبر" and [str(c.sub_frames["TIT2"]) for c in tags.getall("CHAP")] == ["پہلا"]
     assert encode.measure_loudness(encoder.path)["integrated_lufs"] == pytest.approx(-16, abs=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == [encoder.path.name]  # no FIFO left
+
+
+def test_a_started_encoder_that_fails_says_why_and_leaves_nothing(tmp_path):
+    from tts_news.errors import UserError
+
+    encoder = encode.Mp3Encoder(tmp_path / "bad.mp3", bitrate="not-a-bitrate", cover=None)
+    try:
+        with pytest.raises(UserError, match="ffmpeg failed: .*not-a-bitrate"):
+            encoder.encode(";FFMETADATA1\n", [np.zeros(4410, np.float32)])
+    finally:
+        encoder.close()
+    assert list(tmp_path.iterdir()) == []

@@ -148,11 +148,18 @@ def rewrite(model, default_rows: int = 4) -> dict:
         node.input[:] = [renamed_in.get(i, i) for i in node.input]
         node.output[:] = [cut + "/4d" if o == cut else final + "/rows" if o == final else o for o in node.output]
 
-    cut_nodes: list = []
+    cut_nodes: list = []  # after the cut: the signal gathered into rows
+    tail: list = []  # after the decoder: each sample taken from its row
 
-    def op(kind: str, inputs: list[str], name: str, **attributes) -> str:
-        cut_nodes.append(helper.make_node(kind, inputs, ["rows/" + name], name="rows/" + name, **attributes))
+    def node_in(nodes: list, kind: str, inputs: list[str], name: str) -> str:
+        nodes.append(helper.make_node(kind, inputs, ["rows/" + name], name="rows/" + name))
         return "rows/" + name
+
+    def op(kind: str, inputs: list[str], name: str) -> str:
+        return node_in(cut_nodes, kind, inputs, name)
+
+    def tail_op(kind: str, inputs: list[str], name: str) -> str:
+        return node_in(tail, kind, inputs, name)
 
     graph.initializer.append(numpy_helper.from_array(np.asarray(default_rows, np.int64), ROWS_INPUT))
     graph.input.append(helper.make_tensor_value_info(ROWS_INPUT, TensorProto.INT64, []))
@@ -171,12 +178,6 @@ def rewrite(model, default_rows: int = 4) -> dict:
                        op("Unsqueeze", [op("Range", [zero, span, one], "offsets"), const("axis0", [0])], "row")],
                "where")                                                                # (rows, span)
     cut_nodes.append(helper.make_node("Gather", [signal, where], [cut + "/rows"], name="rows/pieces", axis=2))
-
-    tail: list = []
-
-    def tail_op(kind: str, inputs: list[str], name: str) -> str:
-        tail.append(helper.make_node(kind, inputs, ["rows/" + name], name="rows/" + name))
-        return "rows/" + name
 
     sample = tail_op("Range", [zero, tail_op("Mul", [length, up], "samples"), one], "sample")
     piece = tail_op("Div", [sample, tail_op("Mul", [share, up], "share_up")], "piece")

@@ -110,14 +110,14 @@ def master(timeline: Timeline, *, lufs: float, true_peak: float, measured: Sourc
     return Master(timeline.blocks, timeline.sample_rate, lufs=lufs, true_peak=true_peak, measured=measured)
 
 
-def deliver(timeline: Timeline, encode, *, lufs: float, true_peak: float, measured: SourceMeter | None = None,
-            first=None) -> Master:
-    """Master the timeline and hand the blocks to `encode(blocks)` (the first pass to `first`, when
-    given); when what was delivered missed the target by more than the tolerance (the limiter's
-    prediction failed), correct the gain and encode again."""
+def deliver(timeline: Timeline, encode, *, lufs: float, true_peak: float,
+            measured: SourceMeter | None = None) -> Master:
+    """Master the timeline and hand the blocks to `encode(blocks)`; when what was delivered missed
+    the target by more than the tolerance (the limiter's prediction failed), correct the gain and
+    encode again."""
     mastered = master(timeline, lufs=lufs, true_peak=true_peak, measured=measured)
-    for attempt in range(MAX_DELIVERY_PASSES):
-        (first if first is not None and attempt == 0 else encode)(mastered.blocks())
+    for _ in range(MAX_DELIVERY_PASSES):
+        encode(mastered.blocks())
         if not np.isfinite(mastered.loudness) or abs(lufs - mastered.loudness) <= LOUDNESS_TOLERANCE:
             break
         mastered.correct()
@@ -200,9 +200,12 @@ class Mp3Encoder:
             except OSError as err:
                 if err.errno != errno.ENXIO:
                     raise
-                if proc.poll() is not None or time.monotonic() > deadline:
+                if proc.poll() is not None:  # ffmpeg stopped before reading: its own message says why
+                    _stream(proc, [])
+                    raise UserError("ffmpeg did not read the episode's metadata") from err
+                if time.monotonic() > deadline:
                     proc.kill()
-                    _stream(proc, [])  # raises with ffmpeg's own message when it failed
+                    proc.communicate()
                     raise UserError("ffmpeg did not read the episode's metadata") from err
                 time.sleep(0.002)
         os.set_blocking(fd, True)
@@ -233,10 +236,17 @@ def encode_mp3(timeline: Timeline, out: Path, *, lufs: float, true_peak: float, 
     started that makes the first pass (then `out` is `encoder.path`)."""
     metadata = ffmetadata(tags, timeline.chapters)
     meta = out.with_name(f".{out.name}.ffmeta")
+    started = [encoder] if encoder else []
+
+    def one_pass(blocks: Iterable[np.ndarray]) -> None:
+        if started:  # the first pass, through the ffmpeg already running
+            started.pop().encode(metadata, blocks)
+        else:
+            _encode_file(blocks, meta, metadata, out, bitrate, tags.cover)
+
     try:
-        mastered = deliver(timeline, lambda blocks: _encode_file(blocks, meta, metadata, out, bitrate, tags.cover),
-                           lufs=lufs + MP3_LOUDNESS_LOSS_LU, true_peak=true_peak, measured=measured,
-                           first=(lambda blocks: encoder.encode(metadata, blocks)) if encoder else None)
+        mastered = deliver(timeline, one_pass, lufs=lufs + MP3_LOUDNESS_LOSS_LU,
+                           true_peak=true_peak, measured=measured)
     finally:
         meta.unlink(missing_ok=True)
     check_mp3(out, mastered.samples / OUTPUT_RATE)
