@@ -88,13 +88,14 @@ def speech():
     fmt = _field(data, "response_format", str, "mp3")
     speed = _field(data, "speed", (int, float), 1.0)
     check_request(text, fmt, speed)
-    check_duration(spoken_length(text, service().settings), float(speed))
     stream_format = _field(data, "stream_format", str, "audio")
     if stream_format not in STREAM_FORMATS:
         raise SpeechRequestError(f"stream_format must be one of {', '.join(STREAM_FORMATS)}", param="stream_format")
+    # A full house is refused before anything costly (the length check normalizes the whole input).
     if not WAITING.acquire(blocking=False):
         raise Busy(f"{MAX_WAITING_SPEECH} speech requests are being answered already; try again in a moment")
     try:
+        check_duration(spoken_length(text, service().settings), float(speed))
         path, voice_name = _started_speech(text, voice, fmt, float(speed))
         body = follow(path, lambda: True, appear_s=0, stale_s=service().settings.job_lease_s)
         if stream_format == "sse":
