@@ -23,17 +23,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tts_news.bench import DEFAULT_CORPUS, SEED, peak_rss_mb  # noqa: E402
-from tts_news.config import Settings  # noqa: E402
+from tts_news.cli.bench import DEFAULT_CORPUS, SEED, peak_rss_mb  # noqa: E402
+from tts_news.core.config import Settings  # noqa: E402
 
 SEED_SECONDS = 150  # what the MMS-size voice makes of the seed article, to size the bulletin
 
 
 def render(settings: Settings, texts: list[str], out: str) -> dict:
-    from tts_news.bulletin import render_bulletin
-    from tts_news.engine import load_engine
-    from tts_news.episode import prepare
-    from tts_news.voices import get_voice
+    from tts_news.render.bulletin import render_bulletin
+    from tts_news.render.episode import prepare
+    from tts_news.voice.catalog import get_voice
+    from tts_news.voice.engine import load_engine
 
     voice = get_voice(settings, "mms-size")
     engine = load_engine(voice, settings)
@@ -52,10 +52,10 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
 
-    from tts_news import encode
-    from tts_news.engine import load_engine
-    from tts_news.random_voices import build_fairseq_mms, mms_size_voice_file
-    from tts_news.voices import get_voice
+    from tts_news.audio import mp3 as encode
+    from tts_news.testing.random_voices import build_fairseq_mms, mms_size_voice_file
+    from tts_news.voice.catalog import get_voice
+    from tts_news.voice.engine import load_engine
 
     budget = len(SEED.read_text(encoding="utf-8")) * args.minutes * 60 / SEED_SECONDS
     texts, chars = [], 0

@@ -17,8 +17,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tts_news.config import PROJECT_ROOT, Settings  # noqa: E402
-from tts_news.random_voices import build_fairseq_mms, build_tiny_vits  # noqa: E402
+from tts_news.core.config import PROJECT_ROOT, Settings  # noqa: E402
+from tts_news.testing.random_voices import build_fairseq_mms, build_tiny_vits  # noqa: E402
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SEED = PROJECT_ROOT / "seeds" / "geneva-summit.ur.txt"
@@ -109,14 +109,14 @@ def tarball(folder: Path, top: str) -> bytes:
 
 @pytest.fixture
 def queue(settings):
-    from tts_news.service import Service
+    from tts_news.jobs.service import Service
 
     return Service(settings)
 
 
 @pytest.fixture
 def app(settings, queue):
-    from web import create_app
+    from tts_news.web import create_app
 
     return create_app(settings, queue=queue, test_config={"TESTING": True})
 
@@ -129,7 +129,7 @@ def client(app):
 @pytest.fixture
 def worker(queue):
     """The worker `tts-news serve` embeds: a real Huey consumer thread rendering with espeak-urdu."""
-    from tts_news.worker import start_embedded_worker
+    from tts_news.jobs.worker import start_embedded_worker
 
     stop = start_embedded_worker(queue)
     yield queue

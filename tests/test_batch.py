@@ -127,8 +127,8 @@ def test_an_interrupted_run_continues_where_it_stopped(settings, tmp_path):
 def test_published_batch_episodes_appear_in_the_feed(settings, tmp_path):
     import feedparser
 
-    from tts_news.service import Service
-    from web import create_app
+    from tts_news.jobs.service import Service
+    from tts_news.web import create_app
 
     src, out = stories(tmp_path / "in"), tmp_path / "out"
     assert batch(str(src), "-o", str(out), "--voice", "espeak-urdu", "--publish").returncode == 0
@@ -153,8 +153,8 @@ def test_a_missing_folder_is_a_clear_error(settings, tmp_path):
 def test_with_redis_the_articles_go_to_the_workers(settings, redis_url, tmp_path):
     from test_jobs import _env, _start, _wait_for_line
 
-    from tts_news.config import Settings
-    from tts_news.library import Library
+    from tts_news.core.config import Settings
+    from tts_news.jobs.library import Library
 
     env = _env(settings, TTS_NEWS_REDIS_URL=redis_url)
     log = tmp_path / "worker.log"
@@ -175,7 +175,7 @@ def test_with_redis_the_articles_go_to_the_workers(settings, redis_url, tmp_path
 
 
 def test_markdown_loses_its_markup_but_no_words():
-    from tts_news.articles import strip_markdown
+    from tts_news.text.article import strip_markdown
 
     text = "## سرخی\n\n> اقتباس **اہم** ہے\n- نکتہ [ربط کا متن](https://x.pk)\n![تصویر میں وزیراعظم](a.jpg)\n---\n"
     assert strip_markdown(text).split() == "سرخی اقتباس اہم ہے نکتہ ربط کا متن تصویر میں وزیراعظم".split()

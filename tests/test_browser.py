@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SEED, serve_in_thread, wait_for_job
 
-from tts_news.config import PROJECT_ROOT, Settings
+from tts_news.core.config import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.browser
 
@@ -33,9 +33,9 @@ if not Path(CHROMIUM).exists():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The app on 127.0.0.1 with its embedded worker, and one finished episode."""
-    from tts_news.service import Service
-    from tts_news.worker import start_embedded_worker
-    from web import create_app
+    from tts_news.jobs.service import Service
+    from tts_news.jobs.worker import start_embedded_worker
+    from tts_news.web import create_app
 
     settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("site") / "data", offline=True)
     queue = Service(settings)

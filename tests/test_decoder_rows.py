@@ -11,9 +11,10 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from tts_news import decoder_rows, vits_onnx
-from tts_news.engine import load_coqui_model, model_files
-from tts_news.random_voices import build_tiny_vits
+from tts_news.testing.random_voices import build_tiny_vits
+from tts_news.voice import decoder_rows
+from tts_news.voice import onnx_export as vits_onnx
+from tts_news.voice.engine import load_coqui_model, model_files
 
 
 @pytest.fixture(scope="module")

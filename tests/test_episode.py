@@ -15,12 +15,13 @@ from conftest import SEED
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from tts_news import encode, joins
-from tts_news.config import Settings
-from tts_news.episode import prepare, render
-from tts_news.synth import SegmentCache
+from tts_news.audio import mp3 as encode
+from tts_news.audio import timeline as joins
+from tts_news.core.config import Settings
+from tts_news.render.episode import prepare, render
 from tts_news.text.script import CHAPTER_TITLE_CHARS, short_title
-from tts_news.voices import get_voice
+from tts_news.voice.catalog import get_voice
+from tts_news.voice.segments import SegmentCache
 
 
 def tts_news(*args, input=None):
@@ -146,8 +147,8 @@ def test_pauses_between_sentences_and_paragraphs_have_the_set_lengths(settings, 
     settings.sentence_pause_ms, settings.paragraph_pause_ms, settings.title_pause_ms = 400, 1000, 1500
     text = "سرخی\nپہلا جملہ ہے۔ دوسرا جملہ ہے۔\nتیسرا جملہ ہے۔\n"
     voice = get_voice(settings, "espeak-urdu")
-    from tts_news.engine import load_engine
-    from tts_news.synth import voice_segments
+    from tts_news.voice.engine import load_engine
+    from tts_news.voice.segments import voice_segments
 
     segments = list(voice_segments(prepare(text, voice, settings), voice, load_engine(voice, settings)))
     timeline = joins.assemble(segments, sentence_pause=0.4, paragraph_pause=1.0, title_pause=1.5,
@@ -176,7 +177,7 @@ def test_joins_never_click_and_engine_silence_is_trimmed(settings):
     """Sentences that start and stop mid-wave at full level, padded with a voice's half-second of
     silence (as Coqui pads): at the joins the signal must move no faster than inside the speech, and
     the padding must not reach the listener."""
-    from tts_news.synth import Segment
+    from tts_news.voice.segments import Segment
 
     voice = get_voice(settings, "espeak-urdu")
     script = prepare("پہلا جملہ ہے۔ دوسرا جملہ ہے۔ تیسرا جملہ ہے۔", voice, settings, title="")

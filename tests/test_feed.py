@@ -125,9 +125,9 @@ def test_an_items_guid_and_date_stay_when_its_audio_is_rendered_again(client, wo
 
 
 def test_the_show_guid_is_fixed_once_made_and_the_public_url_is_used(settings, client, published):
-    from tts_news.config import Settings
-    from tts_news.service import Service
-    from web import create_app
+    from tts_news.core.config import Settings
+    from tts_news.jobs.service import Service
+    from tts_news.web import create_app
 
     first = ET.fromstring(client.get("/feed.xml").data).findtext("channel/podcast:guid", namespaces=NS)
     moved = Settings.from_env(public_url="https://news.example.org/")
@@ -139,9 +139,9 @@ def test_the_show_guid_is_fixed_once_made_and_the_public_url_is_used(settings, c
 
 
 def test_show_details_come_from_settings(settings):
-    from tts_news.config import Settings
-    from tts_news.service import Service
-    from web import create_app
+    from tts_news.core.config import Settings
+    from tts_news.jobs.service import Service
+    from tts_news.web import create_app
 
     custom = Settings.from_env(show_title="شام کی خبریں", show_author="نیوز روم", show_owner_email="desk@news.pk",
                                show_description="روزانہ کا خبرنامہ")

@@ -21,11 +21,11 @@ from conftest import free_port, wait_for_health, wait_for_job
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tts_news.config import Settings
-from tts_news.errors import UserError
+from tts_news.core.config import Settings
+from tts_news.core.errors import UserError
 from tts_news.text.normalize import Normalizer, is_sayable
 from tts_news.text.script import build_script
-from web import create_app
+from tts_news.web import create_app
 
 N = Normalizer()
 ARTICLE = "سرخی\nکراچی میں بارش ہوئی۔\n"
@@ -53,7 +53,7 @@ def test_no_piece_of_text_reaches_a_voice_longer_than_its_limit():
 
 
 def test_the_cache_limit_holds_after_every_write(tmp_path):
-    from tts_news.synth import SegmentCache
+    from tts_news.voice.segments import SegmentCache
 
     cache = SegmentCache(tmp_path / "cache", max_bytes=400_000)
     for i in range(30):
@@ -161,7 +161,7 @@ def test_a_forged_host_changes_nothing(client, settings):
 
 
 def test_a_public_url_decides_the_feed_whatever_the_host(settings):
-    from tts_news.service import Service
+    from tts_news.jobs.service import Service
 
     public = Settings.from_env(public_url="https://news.example.pk", trusted_hosts="tts.internal")
     client = create_app(public, queue=Service(public)).test_client()
@@ -194,7 +194,7 @@ def test_range_requests_follow_rfc_9110(client, worker, header, status, length):
 
 
 def test_voice_files_name_only_real_models(settings):
-    from tts_news.voices import get_voice
+    from tts_news.voice.catalog import get_voice
 
     settings.user_voices_dir.mkdir(parents=True, exist_ok=True)
     bad = settings.user_voices_dir / "evil.toml"
@@ -205,7 +205,7 @@ def test_voice_files_name_only_real_models(settings):
 
 
 def test_voice_archives_are_capped_in_bytes(tmp_path, monkeypatch):
-    from tts_news import voices
+    from tts_news.voice import catalog as voices
 
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
@@ -222,8 +222,8 @@ def test_voice_archives_are_capped_in_bytes(tmp_path, monkeypatch):
 
 
 def test_voice_downloads_are_capped_in_bytes(tmp_path, monkeypatch, file_server):
-    from tts_news import voices
-    from tts_news.errors import VoiceUnavailable
+    from tts_news.core.errors import VoiceUnavailable
+    from tts_news.voice import catalog as voices
 
     file_server.routes["/big.tar.gz"] = b"x" * 300_000
     monkeypatch.setattr(voices, "MAX_DOWNLOAD_BYTES", 100_000)
@@ -256,13 +256,13 @@ def test_serve_stops_within_five_seconds_during_a_render(settings, sig):
             server.kill()
             server.wait()
     library_job = json.loads(json.dumps({"id": job_id}))  # the record stays for the next worker
-    from tts_news.library import Library
+    from tts_news.jobs.library import Library
 
     assert Library(settings.data_dir).get(library_job["id"]).status in ("running", "queued")
 
 
 def test_a_voice_that_runs_on_is_stopped_at_the_sentence_cap():
-    from tts_news.synth import MAX_SECONDS_PER_CHAR, MIN_SENTENCE_S, check_length
+    from tts_news.voice.segments import MAX_SECONDS_PER_CHAR, MIN_SENTENCE_S, check_length
 
     check_length(np.zeros(16_000 * 10, np.float32), 16_000, "ا" * 20)  # 10 s for 20 characters: fine
     too_long = int(16_000 * (MIN_SENTENCE_S + MAX_SECONDS_PER_CHAR * 20 + 1))
@@ -273,10 +273,10 @@ def test_a_voice_that_runs_on_is_stopped_at_the_sentence_cap():
 def test_a_stuck_render_is_failed_with_a_clear_reason(settings, monkeypatch):
     import threading
 
-    from tts_news import episode
-    from tts_news import worker as worker_module
-    from tts_news.service import Service
-    from tts_news.worker import start_embedded_worker
+    from tts_news.jobs import worker as worker_module
+    from tts_news.jobs.service import Service
+    from tts_news.jobs.worker import start_embedded_worker
+    from tts_news.render import episode
 
     release = threading.Event()
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import SEED, free_port, wait_for_health, wait_for_job
 
-from tts_news.config import Settings
-from tts_news.service import Service
+from tts_news.core.config import Settings
+from tts_news.jobs.service import Service
 
 ARTICLE = "جنیوا میں 25 ممالک کا اجلاس\nاجلاس میں 3 قراردادیں منظور ہوئیں۔ اگلا اجلاس 2027 میں ہوگا۔"
 
@@ -59,7 +59,7 @@ def test_a_form_body_is_refused_with_415(client):
 
 
 def test_an_article_over_the_limit_is_413(settings, tmp_path):
-    from web import create_app
+    from tts_news.web import create_app
 
     small = Settings.from_env(max_article_chars=50)
     client = create_app(small, queue=Service(small)).test_client()
@@ -181,7 +181,7 @@ def test_running_a_finished_job_again_does_not_render_it_again(client, worker):
 
 
 def test_a_queued_job_the_queue_lost_is_sent_again(queue):
-    from tts_news.worker import start_embedded_worker
+    from tts_news.jobs.worker import start_embedded_worker
 
     job = queue.library.create(ARTICLE, "espeak-urdu", "سرخی")  # recorded, but never reached the queue
     assert queue.recover() == 1  # before any worker runs, so no sweeper can have sent it first
@@ -319,8 +319,8 @@ def test_a_job_whose_worker_is_killed_completes_after_a_restart(settings, tmp_pa
 
 
 def test_a_worker_loads_its_voice_model_once_at_start_not_per_job(tiny_voice):
-    from tts_news.engine import _coqui
-    from tts_news.worker import start_embedded_worker
+    from tts_news.jobs.worker import start_embedded_worker
+    from tts_news.voice.engine import _coqui
 
     settings = Settings.from_env(voice=tiny_voice)
     queue = Service(settings)
@@ -340,7 +340,7 @@ def test_a_worker_loads_its_voice_model_once_at_start_not_per_job(tiny_voice):
 
 
 def test_a_failed_voice_download_is_not_tried_again_for_every_job(settings, file_server):
-    from tts_news.worker import start_embedded_worker
+    from tts_news.jobs.worker import start_embedded_worker
 
     online = Settings.from_env(offline=False, download_base_url=file_server.url)  # the server has no voice
     queue = Service(online)
@@ -359,7 +359,7 @@ def test_a_job_sent_while_redis_is_down_is_kept_and_sent_when_it_is_back(setting
     import redis as redis_client
     from conftest import free_port
 
-    from web import create_app
+    from tts_news.web import create_app
 
     port = free_port()
     down = Settings.from_env(redis_url=f"redis://127.0.0.1:{port}/0")

@@ -14,9 +14,9 @@ import pytest
 from conftest import SEED, serve_in_thread, wait_for_job
 from test_jobs import _env, _start, _wait_for_line
 
-from tts_news import encode
-from tts_news.config import Settings
-from tts_news.service import Service
+from tts_news.audio import mp3 as encode
+from tts_news.core.config import Settings
+from tts_news.jobs.service import Service
 
 LONG = "\n".join([SEED.read_text(encoding="utf-8")] * 3)  # long enough to listen before it is done
 
@@ -89,7 +89,7 @@ def test_twenty_listeners_hear_one_render_and_one_who_leaves_costs_nothing(live,
 
 def test_a_queued_job_s_listener_waits_for_the_first_sentence(settings, tmp_path):
     queue = Service(settings)
-    from web import create_app
+    from tts_news.web import create_app
 
     url, stop = serve_in_thread(create_app(settings, queue=queue))  # no worker yet
     try:
@@ -100,7 +100,7 @@ def test_a_queued_job_s_listener_waits_for_the_first_sentence(settings, tmp_path
         listener.start()
         time.sleep(1.0)
         assert listener.is_alive()  # waiting, not turned away
-        from tts_news.worker import start_embedded_worker
+        from tts_news.jobs.worker import start_embedded_worker
 
         halt = start_embedded_worker(queue)
         listener.join(120)
@@ -114,7 +114,7 @@ def test_a_listener_hears_the_stream_end_cleanly_when_the_worker_dies(settings, 
     env = _env(settings, TTS_NEWS_JOB_LEASE_S="2")
     on_short_lease = Settings.from_env(job_lease_s=2)
     queue = Service(on_short_lease)
-    from web import create_app
+    from tts_news.web import create_app
 
     url, stop = serve_in_thread(create_app(on_short_lease, queue=queue))
     log = tmp_path / "worker.log"

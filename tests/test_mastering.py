@@ -11,8 +11,9 @@ import pytest
 import soxr
 from conftest import SEED
 
-from tts_news import encode, joins
-from tts_news.mastering import OUTPUT_RATE, LoudnessMeter, Master, SourceMeter, limit_true_peak, limited
+from tts_news.audio import mp3 as encode
+from tts_news.audio import timeline as joins
+from tts_news.audio.mastering import OUTPUT_RATE, LoudnessMeter, Master, SourceMeter, limit_true_peak, limited
 
 
 def speechlike(seconds: float, rate: int, seed: int = 0) -> np.ndarray:
@@ -68,8 +69,8 @@ def test_the_timeline_gives_its_samples_in_blocks_exactly():
 @pytest.fixture(scope="module")
 def espeak_speech() -> np.ndarray:
     """Half a minute of real speech (espeak-ng, 22.05 kHz)."""
-    from tts_news.engine import EspeakEngine
-    from tts_news.voices import Voice
+    from tts_news.voice.catalog import Voice
+    from tts_news.voice.engine import EspeakEngine
 
     voice = Voice("espeak-urdu", "ای اسپیک", "espeak", "ur", "GPL", 22050, source=Path("x.toml"),
                   settings={"voice": "ur"})
@@ -161,7 +162,7 @@ def test_a_started_encoder_writes_the_episode(tmp_path):
 
 
 def test_a_started_encoder_that_fails_says_why_and_leaves_nothing(tmp_path):
-    from tts_news.errors import UserError
+    from tts_news.core.errors import UserError
 
     encoder = encode.Mp3Encoder(tmp_path / "bad.mp3", bitrate="not-a-bitrate", cover=None)
     try:

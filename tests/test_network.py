@@ -20,9 +20,9 @@ import requests
 from conftest import PROJECT_ROOT, free_port, serve_in_thread, wait_for_health, wait_for_job
 from werkzeug.security import generate_password_hash
 
-from tts_news.config import Settings
-from tts_news.service import Service
-from web import create_app
+from tts_news.core.config import Settings
+from tts_news.jobs.service import Service
+from tts_news.web import create_app
 
 ARTICLE = "سرخی\nکراچی میں بارش ہوئی۔"
 KEYS = "key-one-0123456789,key-two-9876543210"
@@ -330,7 +330,7 @@ def test_the_show_guid_is_never_silently_made_again(settings):
 
 
 def test_one_atomic_write_helper_leaves_nothing_behind_on_failure(tmp_path):
-    from tts_news.files import atomic_path, write_text_atomic
+    from tts_news.core.files import atomic_path, write_text_atomic
 
     target = tmp_path / "a.json"
     write_text_atomic(target, "old")
@@ -362,8 +362,8 @@ def test_expired_unpublished_episodes_and_speech_leftovers_are_removed(settings)
 
 
 def test_measuring_loudness_checks_ffmpegs_exit_status(tmp_path):
-    from tts_news import encode
-    from tts_news.errors import UserError
+    from tts_news.audio import mp3 as encode
+    from tts_news.core.errors import UserError
 
     broken = tmp_path / "broken.mp3"
     broken.write_bytes(b"ID3 this is not audio at all" * 10)

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from tts_news.articles import strip_markdown
-from tts_news.episode import normalizer_for
+from tts_news.render.episode import normalizer_for
 from tts_news.text import english
+from tts_news.text.article import strip_markdown
 from tts_news.text.normalize import Normalizer, is_sayable
 from tts_news.text.script import build_script
 
@@ -66,7 +66,7 @@ def test_markdown_is_parsed_not_pattern_matched():
 
 
 def test_a_markdown_article_in_a_batch_folder_is_read_without_its_markup(tmp_path, settings):
-    from tts_news.articles import read_articles
+    from tts_news.text.article import read_articles
 
     (tmp_path / "a.md").write_text("## خبر\n\n**کراچی** میں _بارش_\n", encoding="utf-8")
     articles, _ = read_articles(tmp_path)

@@ -73,9 +73,9 @@ def test_a_voice_that_cannot_be_had_is_explained_at_the_voice_choice(client, set
 
 
 def test_a_too_long_article_is_refused_with_the_limit_in_words(settings, tmp_path):
-    from tts_news.config import Settings
-    from tts_news.service import Service
-    from web import create_app
+    from tts_news.core.config import Settings
+    from tts_news.jobs.service import Service
+    from tts_news.web import create_app
 
     small = Settings.from_env(max_article_chars=40)
     client = create_app(small, queue=Service(small)).test_client()

@@ -14,7 +14,7 @@ import pytest
 from conftest import serve_in_thread, wait_for_job
 from tinytag import TinyTag
 
-from web import create_app
+from tts_news.web import create_app
 
 ARTICLE = ("جنیوا میں اہم ملاقات\n"
            "امریکی اور روسی صدور کی ملاقات جنیوا میں ہوئی۔\n"

@@ -11,8 +11,8 @@ import time
 import requests
 from conftest import free_port, wait_for_health, wait_for_job
 
-from tts_news.config import Settings
-from tts_news.service import Service
+from tts_news.core.config import Settings
+from tts_news.jobs.service import Service
 
 ARTICLE = "سرخی\nکراچی میں بارش ہوئی۔\n"
 
@@ -96,7 +96,7 @@ def test_stale_part_files_are_removed_at_start(settings, queue):
 
 
 def test_speech_beyond_the_waiting_bound_is_refused_at_once(client):
-    from web import openai_api
+    from tts_news.web import openai_api
 
     held = 0
     try:
@@ -133,7 +133,7 @@ def test_150_idle_connections_do_not_stop_healthz(settings):
 
 
 def test_markdown_length_is_checked_before_parsing(tmp_path):
-    from tts_news.articles import read_articles
+    from tts_news.text.article import read_articles
 
     (tmp_path / "flood.md").write_text(" _a" * 60_000, encoding="utf-8")
     started = time.monotonic()

@@ -13,11 +13,11 @@ import sys
 import numpy as np
 from conftest import SEED
 
-from tts_news import vits_onnx
-from tts_news.engine import CoquiEngine, OnnxEngine, load_coqui_model, load_engine, model_files
-from tts_news.episode import prepare
-from tts_news.synth import voice_segments
-from tts_news.voices import get_voice
+from tts_news.render.episode import prepare
+from tts_news.voice import onnx_export as vits_onnx
+from tts_news.voice.catalog import get_voice
+from tts_news.voice.engine import CoquiEngine, OnnxEngine, load_coqui_model, load_engine, model_files
+from tts_news.voice.segments import voice_segments
 
 TEXTS = ["سلام", "جنیوا میں امریکی اور روسی صدور", "ملاقات کے بعد دونوں ممالک اپنے سفیروں کو دوبارہ تعینات کرنے پر "
          "رضامند ہوگئے۔", "خبر"]
@@ -86,10 +86,10 @@ def test_a_voice_onnx_runtime_cannot_run_falls_back_to_torch_with_one_logged_rea
     config["text_cleaner"] = "english_cleaners"  # Coqui cleans with it; the torch-free tokenizer cannot
     (model / "config.json").write_text(json.dumps(config), encoding="utf-8")
     (model / "model.pth").write_bytes((tiny_vits / "model.pth").read_bytes())
-    with caplog.at_level(logging.WARNING, logger="tts_news.engine"):
+    with caplog.at_level(logging.WARNING, logger="tts_news.voice.engine"):
         engine = load_engine(get_voice(settings, voice_file(settings, "cleaned", model, runtime="onnx")), settings)
     assert engine.runtime == "torch" and len(engine.speak(TEXTS[0])) > 0
-    reasons = [r.getMessage() for r in caplog.records if r.name == "tts_news.engine"]
+    reasons = [r.getMessage() for r in caplog.records if r.name == "tts_news.voice.engine"]
     assert len(reasons) == 1 and "english_cleaners" in reasons[0] and "torch" in reasons[0]
     assert not list(settings.exports_dir.iterdir())  # nothing half-made is left to be loaded later
 
@@ -100,9 +100,9 @@ def test_an_episode_through_onnx_runtime_never_imports_torch(settings, tiny_vits
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from tts_news.config import Settings\n"
-        "from tts_news.episode import prepare, render\n"
-        "from tts_news.voices import get_voice\n"
+        "from tts_news.core.config import Settings\n"
+        "from tts_news.render.episode import prepare, render\n"
+        "from tts_news.voice.catalog import get_voice\n"
         "s = Settings.from_env(); v = get_voice(s, 'tiny')\n"
         f"e = render(prepare('خبر ہے۔ دوسری خبر۔', v, s), v, Path({str(tmp_path / 'e.mp3')!r}), s)\n"
         "print(e.duration > 0, 'torch' in sys.modules)\n"

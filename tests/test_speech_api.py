@@ -10,7 +10,7 @@ import openai
 import pytest
 from conftest import serve_in_thread
 
-from tts_news.live import done_marker
+from tts_news.audio.live import done_marker
 
 SENTENCE = "آج 25 ممالک کا اجلاس ہوا۔"
 
@@ -92,10 +92,10 @@ def test_models_are_listed(client_for):
 
 
 def test_a_set_api_key_is_required(settings):
-    from tts_news.config import Settings
-    from tts_news.service import Service
-    from tts_news.worker import start_embedded_worker
-    from web import create_app
+    from tts_news.core.config import Settings
+    from tts_news.jobs.service import Service
+    from tts_news.jobs.worker import start_embedded_worker
+    from tts_news.web import create_app
 
     keyed = Settings.from_env(api_key="s3cret")
     queue = Service(keyed)
@@ -122,7 +122,7 @@ def test_unknown_v1_routes_answer_in_openais_shape(client):
 def test_speech_goes_ahead_of_queued_episodes(queue):
     from conftest import SEED
 
-    from tts_news.worker import start_embedded_worker
+    from tts_news.jobs.worker import start_embedded_worker
 
     ids = [queue.submit(SEED.read_text(encoding="utf-8"), voice="espeak-urdu").id for _ in range(3)]
     answered: list = []
@@ -152,9 +152,9 @@ def test_speech_goes_ahead_of_queued_episodes(queue):
 def test_speech_through_redis_workers(settings, redis_url, tmp_path):
     from test_jobs import _env, _start, _wait_for_line
 
-    from tts_news.config import Settings
-    from tts_news.service import Service
-    from web import create_app
+    from tts_news.core.config import Settings
+    from tts_news.jobs.service import Service
+    from tts_news.web import create_app
 
     log = tmp_path / "worker.log"
     worker = _start(["worker"], _env(settings, TTS_NEWS_REDIS_URL=redis_url), log)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import tarball, write_voice
 
-from tts_news.engine import EspeakEngine, load_coqui_model, load_engine
-from tts_news.errors import UserError, VoiceUnavailable
-from tts_news.voices import all_voices, choose_voice, get_voice, install_voice, load_voice_file, pull_voice
+from tts_news.core.errors import UserError, VoiceUnavailable
+from tts_news.voice.catalog import all_voices, choose_voice, get_voice, install_voice, load_voice_file, pull_voice
+from tts_news.voice.engine import EspeakEngine, load_coqui_model, load_engine
 
 
 def test_shipped_voices_are_mms_urdu_and_espeak_urdu(settings):

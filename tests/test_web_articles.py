@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from conftest import wait_for_job
 
-from tts_news.config import Settings
-from tts_news.fetch import AddressNotAllowed, check_address, fetch
-from tts_news.service import Service
-from web import create_app
+from tts_news.core.config import Settings
+from tts_news.core.http import AddressNotAllowed, check_address, fetch
+from tts_news.jobs.service import Service
+from tts_news.web import create_app
 
 PAGES = Path(__file__).parent / "web_pages"
 # Every paragraph of each page's article, and furniture none of them may keep.
@@ -115,7 +115,7 @@ def open_settings(settings, monkeypatch):
 
 @pytest.mark.parametrize("page", sorted(ARTICLE_PARAGRAPHS))
 def test_extraction_keeps_every_article_paragraph_and_none_of_the_furniture(site, open_settings, page):
-    from tts_news.fetch import article_from_url
+    from tts_news.core.http import article_from_url
 
     article = article_from_url(f"{site}/{page}", open_settings)
     lines = article.text.splitlines()
@@ -129,7 +129,7 @@ def test_extraction_keeps_every_article_paragraph_and_none_of_the_furniture(site
 
 @pytest.fixture
 def open_worker(open_settings):
-    from tts_news.worker import start_embedded_worker
+    from tts_news.jobs.worker import start_embedded_worker
 
     queue = Service(open_settings)
     stop = start_embedded_worker(queue)
@@ -209,7 +209,7 @@ def test_the_guard_refuses_loopback_and_private_targets_by_default(site, setting
 
 def test_a_redirect_is_checked_too(site, open_settings, settings):
     # Allowed to reach the first hop (a public site in real life), the redirect to loopback is refused.
-    from tts_news import fetch as fetching
+    from tts_news.core import http as fetching
 
     calls = []
     real = fetching.check_address

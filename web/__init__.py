@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from tts_news.config import Settings
-from tts_news.errors import UserError
-from tts_news.files import write_text_atomic
-from tts_news.service import Service
+from tts_news.core.config import Settings
+from tts_news.core.errors import UserError
+from tts_news.core.files import write_text_atomic
+from tts_news.jobs.service import Service
 
 # JSON may escape every Urdu letter as \uXXXX: six bytes a character, plus room for the rest.
 JSON_BYTES_PER_CHAR = 6
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, *, queue: Service | None = None
         app.config.update(test_config)
     app.extensions["tts_news"] = queue or Service(settings)
 
-    from web import api, feed, media, openai_api, openapi, pages, security
+    from tts_news.web import api, feed, media, openai_api, openapi, pages, security
 
     for module in (api, media, pages, feed, openai_api, openapi, security):  # a blueprint per concern
         app.register_blueprint(module.bp)

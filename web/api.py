@@ -6,10 +6,10 @@ import logging
 
 from flask import Blueprint, jsonify, request, url_for
 
-from tts_news.errors import UserError
-from tts_news.library import Job
-from web.common import episode_urls, iso, service, unencodable_field, voice_choices
-from web.security import check_api_writer, client_id
+from tts_news.core.errors import UserError
+from tts_news.jobs.library import Job
+from tts_news.web.common import episode_urls, iso, service, unencodable_field, voice_choices
+from tts_news.web.security import check_api_writer, client_id
 
 bp = Blueprint("api", __name__)
 log = logging.getLogger(__name__)

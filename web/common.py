@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from flask import current_app, url_for
 
-from tts_news.library import Job
-from tts_news.service import Service
+from tts_news.jobs.library import Job
+from tts_news.jobs.service import Service
 
 
 def service() -> Service:
@@ -48,7 +48,7 @@ def unencodable_field(data: dict) -> str | None:
 
 def voice_choices():
     """The default voice's name, and every voice with whether its weights are here."""
-    from tts_news.voices import all_voices
+    from tts_news.voice.catalog import all_voices
 
     settings = service().settings
     return settings.voice, [(v, v.is_installed(settings)) for v in all_voices(settings).values()]

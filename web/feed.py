@@ -19,12 +19,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, request, send_file, url_for
 
-from tts_news.config import Settings
-from tts_news.errors import NotFound, ShowIdentityLost
-from tts_news.files import write_text_atomic
-from tts_news.library import Job, Library
+from tts_news.core.config import Settings
+from tts_news.core.errors import NotFound, ShowIdentityLost
+from tts_news.core.files import write_text_atomic
+from tts_news.jobs.library import Job, Library
 from tts_news.text.cleanup import xml_safe
-from web.common import service
+from tts_news.web.common import service
 
 log = logging.getLogger(__name__)
 

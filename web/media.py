@@ -14,10 +14,10 @@ from urllib.parse import quote
 from flask import Blueprint, Response, redirect, request, send_file, stream_with_context, url_for
 from werkzeug.http import parse_range_header
 
-from tts_news.errors import NotFound
-from tts_news.library import Job
-from web.common import service
-from web.streams import follow
+from tts_news.core.errors import NotFound
+from tts_news.jobs.library import Job
+from tts_news.web.common import service
+from tts_news.web.streams import follow
 
 bp = Blueprint("media", __name__)
 

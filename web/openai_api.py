@@ -18,12 +18,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
-from tts_news.errors import Busy, UnknownVoice, UserError
-from tts_news.live import FORMATS, done_marker, info_file, read_json, remove
-from tts_news.speech import SpeechRequestError, check_duration, check_request, spoken_length
-from web.common import service, unencodable_field
-from web.security import bearer_key, key_is_valid
-from web.streams import follow
+from tts_news.audio.live import FORMATS, done_marker, info_file, read_json, remove
+from tts_news.core.errors import Busy, UnknownVoice, UserError
+from tts_news.render.speech import SpeechRequestError, check_duration, check_request, spoken_length
+from tts_news.web.common import service, unencodable_field
+from tts_news.web.security import bearer_key, key_is_valid
+from tts_news.web.streams import follow
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
 

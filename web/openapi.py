@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from tts_news import __version__
-from tts_news.live import FORMATS
-from tts_news.speech import MAX_INPUT_CHARS, MAX_SPEED, MIN_SPEED
-from web.common import service
+from tts_news.audio.live import FORMATS
+from tts_news.render.speech import MAX_INPUT_CHARS, MAX_SPEED, MIN_SPEED
+from tts_news.web.common import service
 
 bp = Blueprint("openapi", __name__)
 
@@ -51,7 +51,7 @@ def _json(schema: dict, description: str = "OK") -> dict:
 
 
 def description(limit: int, voices: list[str]) -> dict:
-    from web.openai_api import MODELS, OPENAI_VOICES
+    from tts_news.web.openai_api import MODELS, OPENAI_VOICES
 
     voice = {"enum": [*voices, None]}
     job_ref = {"$ref": "#/components/schemas/Job"}
@@ -137,7 +137,7 @@ def description(limit: int, voices: list[str]) -> dict:
 
 @bp.get("/api/openapi.json")
 def openapi_json():
-    from tts_news.voices import all_voices
+    from tts_news.voice.catalog import all_voices
 
     settings = service().settings
     return jsonify(description(settings.max_article_chars, sorted(all_voices(settings))))

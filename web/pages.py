@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
 
-from tts_news.config import PROJECT_ROOT
-from tts_news.errors import UnknownVoice, UserError, VoiceUnavailable
-from tts_news.fetch import FetchError
-from tts_news.library import Job
-from tts_news.transcript import read_transcript_json, read_vtt
-from web.common import episode_urls, service, voice_choices
-from web.security import client_id, editor_required
+from tts_news.audio.sidecars import read_transcript_json, read_vtt
+from tts_news.core.config import PROJECT_ROOT
+from tts_news.core.errors import UnknownVoice, UserError, VoiceUnavailable
+from tts_news.core.http import FetchError
+from tts_news.jobs.library import Job
+from tts_news.web.common import episode_urls, service, voice_choices
+from tts_news.web.security import client_id, editor_required
 
 bp = Blueprint("pages", __name__)
 

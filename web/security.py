@@ -20,9 +20,9 @@ from flask_limiter import Limiter
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash
 
-from tts_news.config import Settings
-from tts_news.errors import Unauthorized
-from web.common import service
+from tts_news.core.config import Settings
+from tts_news.core.errors import Unauthorized
+from tts_news.web.common import service
 
 bp = Blueprint("security", __name__)
 login_manager = LoginManager()
@@ -98,7 +98,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    from web.pages import check_csrf
+    from tts_news.web.pages import check_csrf
 
     error = None
     if request.method == "POST":
@@ -120,7 +120,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    from web.pages import check_csrf
+    from tts_news.web.pages import check_csrf
 
     check_csrf()
     logout_user()

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tts_news.live import done_marker
+from tts_news.audio.live import done_marker
 
 CHUNK = 64 * 1024
 POLL_S = 0.05  # how often a waiting listener looks for new bytes

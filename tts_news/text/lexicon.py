@@ -9,7 +9,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from tts_news.errors import UserError
+from tts_news.core.errors import UserError
 from tts_news.text.cleanup import clean
 
 

@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 
-from tts_news.errors import UserError
+from tts_news.core.errors import UserError
 
 # Elements whose start or end breaks a paragraph, and elements whose content is never text.
 BLOCK_TAGS = {

@@ -11,7 +11,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from tts_news.errors import UserError
+from tts_news.core.errors import UserError
 from tts_news.text.latin import ABBREVIATIONS
 from tts_news.text.normalize import Normalized, Normalizer, Span, TextWarning
 

@@ -20,10 +20,10 @@ import shutil
 import time
 import uuid
 
-from tts_news.config import Settings
-from tts_news.errors import InsufficientStorage, QueueFull, TooLarge, TooManyQueued, UserError, VoiceUnavailable
-from tts_news.library import Job, Library
-from tts_news.live import remove as remove_stream
+from tts_news.audio.live import remove as remove_stream
+from tts_news.core.config import Settings
+from tts_news.core.errors import InsufficientStorage, QueueFull, TooLarge, TooManyQueued, UserError, VoiceUnavailable
+from tts_news.jobs.library import Job, Library
 from tts_news.text.cleanup import xml_safe
 from tts_news.text.script import headline
 
@@ -116,7 +116,7 @@ class Service:
     def worker(self):
         """This process's worker (made when the first task arrives, or when a worker starts)."""
         if self._worker is None:
-            from tts_news.worker import Worker
+            from tts_news.jobs.worker import Worker
 
             self._worker = Worker(self)
         return self._worker
@@ -124,7 +124,7 @@ class Service:
     # -- the submitting side --------------------------------------------------------------------
     def check_voice(self, name: str | None) -> str:
         """The voice a job will ask for; unknown voices and ones that cannot be had fail now, not later."""
-        from tts_news.voices import get_voice
+        from tts_news.voice.catalog import get_voice
 
         voice = get_voice(self.settings, name or self.settings.voice)
         if name and name != self.settings.voice and not voice.is_installed(self.settings) and (
@@ -149,8 +149,8 @@ class Service:
 
     def check_text(self, text: str, title: str | None = None) -> None:
         """An article with something to say, within the limits — refused now, not by a job that fails later."""
-        from tts_news.articles import check_article
-        from tts_news.episode import normalizer_for
+        from tts_news.render.episode import normalizer_for
+        from tts_news.text.article import check_article
         from tts_news.text.script import build_script
 
         check_article(text, self.settings)
@@ -189,7 +189,7 @@ class Service:
                    client: str | None = None, source: str = "web") -> Job:
         """An article from a web page: fetched (guarded), extracted, then queued like pasted text; the job
         keeps the page's address."""
-        from tts_news.fetch import article_from_url
+        from tts_news.core.http import article_from_url
 
         self.check_voice(voice)
         self.check_room(client)  # refuse before fetching, not after
@@ -235,7 +235,7 @@ class Service:
     def start_speech(self, text: str, *, voice: str | None, fmt: str, speed: float):
         """Ask a worker (which owns the voice model) to speak a short text; returns the file its audio
         will grow in, and the queued task (`.revoke()` if nobody waits for it any more)."""
-        from tts_news.speech import stream_path
+        from tts_news.render.speech import stream_path
 
         self.check_room()
         request_id = uuid.uuid4().hex

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import platformdirs
 
-from tts_news.errors import UserError
+from tts_news.core.errors import UserError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The MMS release server Coqui itself downloads from; tests point this at 127.0.0.1.
 MMS_DOWNLOAD_BASE = "https://dl.fbaipublicfiles.com/mms/tts"
 

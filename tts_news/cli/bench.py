@@ -22,7 +22,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from tts_news.config import PROJECT_ROOT, Settings
+from tts_news.core.config import PROJECT_ROOT, Settings
 
 SEED = PROJECT_ROOT / "seeds" / "geneva-summit.ur.txt"
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "bend-the-truth-real"
@@ -76,9 +76,9 @@ MMS_SIZE = "mms-size"
 def _render_twice(settings: Settings, voice_name: str, folder: str) -> dict:
     """In a fresh process: load the voice, render the seed on a cold cache, then again after
     editing one paragraph. Returns the timings and this process's peak memory."""
-    from tts_news.engine import load_engine
-    from tts_news.episode import prepare, render
-    from tts_news.voices import get_voice
+    from tts_news.render.episode import prepare, render
+    from tts_news.voice.catalog import get_voice
+    from tts_news.voice.engine import load_engine
 
     voice = get_voice(settings, voice_name)
     text = SEED.read_text(encoding="utf-8")
@@ -121,10 +121,10 @@ def peak_rss_mb() -> float:
 def synthesis_rtfs(settings: Settings, voice) -> dict:
     """The seed's sentences through plain Coqui (torch) and through ONNX Runtime: seconds of work per
     second of audio, same sentences, same run."""
-    from tts_news import vits_onnx
-    from tts_news.engine import CoquiEngine, OnnxEngine, model_files
-    from tts_news.episode import prepare
-    from tts_news.synth import voice_text
+    from tts_news.render.episode import prepare
+    from tts_news.voice import onnx_export as vits_onnx
+    from tts_news.voice.engine import CoquiEngine, OnnxEngine, model_files
+    from tts_news.voice.segments import voice_text
 
     model_dir = voice.model_dir(settings)
     files, _ = model_files(model_dir)
@@ -150,9 +150,9 @@ def synthesis_rtfs(settings: Settings, voice) -> dict:
 
 
 def bench_render(settings: Settings, voice_name: str) -> dict:
-    from tts_news import encode
-    from tts_news.random_voices import build_fairseq_mms, mms_size_voice_file
-    from tts_news.voices import all_voices, get_voice
+    from tts_news.audio import mp3 as encode
+    from tts_news.testing.random_voices import build_fairseq_mms, mms_size_voice_file
+    from tts_news.voice.catalog import all_voices, get_voice
 
     installed = all_voices(settings)
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tts_news import files
-from tts_news.errors import UserError
-from tts_news.joins import Chapter, Timeline
-from tts_news.mastering import OUTPUT_RATE, Master, SourceMeter
+from tts_news.audio.mastering import OUTPUT_RATE, Master, SourceMeter
+from tts_news.audio.timeline import Chapter, Timeline
+from tts_news.core import files
+from tts_news.core.errors import UserError
 from tts_news.text.cleanup import xml_safe
 
 

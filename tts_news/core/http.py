@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from tts_news.config import Settings
-from tts_news.errors import UserError
+from tts_news.core.config import Settings
+from tts_news.core.errors import UserError
 
 MAX_BYTES = 5 * 2**20
 CONNECT_TIMEOUT_S = 5.0

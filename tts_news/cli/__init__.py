@@ -9,8 +9,8 @@ import re
 import sys
 from pathlib import Path
 
-from tts_news.config import Settings
-from tts_news.errors import UserError
+from tts_news.core.config import Settings
+from tts_news.core.errors import UserError
 
 log = logging.getLogger("tts_news")
 
@@ -35,12 +35,12 @@ def _download_progress(name: str):
 
 
 def cmd_synth(args, settings: Settings) -> int:
-    from tts_news.articles import read_article
-    from tts_news.episode import prepare, render
-    from tts_news.voices import choose_voice
+    from tts_news.render.episode import prepare, render
+    from tts_news.text.article import read_article
+    from tts_news.voice.catalog import choose_voice
 
     if re.match(r"https?://", args.input, re.I):  # a web page: its article, fetched and extracted
-        from tts_news.fetch import article_from_url
+        from tts_news.core.http import article_from_url
 
         article = article_from_url(args.input, settings)
         print(f"tts-news: {article.url}: {article.title or 'untitled'}", file=sys.stderr)
@@ -61,7 +61,7 @@ def cmd_synth(args, settings: Settings) -> int:
 
 
 def cmd_normalize(args, settings: Settings) -> int:
-    from tts_news.episode import normalizer_for
+    from tts_news.render.episode import normalizer_for
 
     normalizer = normalizer_for(settings)
     source = open(args.file, encoding="utf-8") if args.file and args.file != "-" else sys.stdin
@@ -80,7 +80,7 @@ def cmd_normalize(args, settings: Settings) -> int:
 
 
 def cmd_voices(args, settings: Settings) -> int:
-    from tts_news.voices import all_voices, get_voice, install_voice, pull_voice
+    from tts_news.voice.catalog import all_voices, get_voice, install_voice, pull_voice
 
     if args.action == "pull":
         path = pull_voice(get_voice(settings, args.name), settings, _download_progress(args.name))
@@ -155,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_service_commands(sub) -> None:
     """Commands whose modules own them: serve, worker, batch, bench."""
-    from tts_news import batch, bench, serve, worker
+    from tts_news.cli import batch, bench, serve
+    from tts_news.jobs import worker
 
     for module in (batch, serve, worker, bench):
         module.add_command(sub)

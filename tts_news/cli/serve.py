@@ -7,7 +7,7 @@ import logging
 import socket
 import sys
 
-from tts_news.config import Settings
+from tts_news.core.config import Settings
 
 # Live audio and streamed speech hold a request thread each for as long as they play: room for a
 # few dozen listeners beside the pages. The threads mostly sleep.
@@ -37,9 +37,9 @@ def served_names(host: str) -> list[str]:
 def cmd_serve(args, settings: Settings) -> int:
     import waitress
 
-    from tts_news.service import Service
-    from tts_news.worker import start_embedded_worker, stop_on_signals
-    from web import create_app
+    from tts_news.jobs.service import Service
+    from tts_news.jobs.worker import start_embedded_worker, stop_on_signals
+    from tts_news.web import create_app
 
     logging.getLogger("tts_news").setLevel(logging.INFO)  # the log says what the worker rendered
     settings = dataclasses.replace(settings, trusted_hosts=" ".join([settings.trusted_hosts, *served_names(args.host)]))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 
-from tts_news.joins import Chapter, Cue
+from tts_news.audio.timeline import Chapter, Cue
 from tts_news.text.cleanup import xml_safe
 
 

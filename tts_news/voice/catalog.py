@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tts_news.config import Settings
-from tts_news.errors import UnknownVoice, UserError, VoiceUnavailable
+from tts_news.core.config import Settings
+from tts_news.core.errors import UnknownVoice, UserError, VoiceUnavailable
 from tts_news.text.script import DEFAULT_MAX_CHARS
 
 log = logging.getLogger(__name__)

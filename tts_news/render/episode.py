@@ -18,20 +18,23 @@ from pathlib import Path
 
 import numpy as np
 
-from tts_news import encode, files, joins, transcript
-from tts_news.articles import check_article
-from tts_news.config import Settings
-from tts_news.engine import Engine, load_engine
-from tts_news.files import atomic_path
-from tts_news.live import LiveStream
-from tts_news.mastering import SourceMeter
-from tts_news.synth import Segment, SegmentCache, unsayable, voice_segments
+from tts_news.audio import mp3 as encode
+from tts_news.audio import sidecars as transcript
+from tts_news.audio import timeline as joins
+from tts_news.audio.live import LiveStream
+from tts_news.audio.mastering import SourceMeter
+from tts_news.core import files
+from tts_news.core.config import Settings
+from tts_news.core.files import atomic_path
+from tts_news.text.article import check_article
 from tts_news.text.lexicon import Lexicon
 from tts_news.text.markup import Furniture
 from tts_news.text.normalize import Normalizer, TextWarning
 from tts_news.text.roman import RomanReader
 from tts_news.text.script import Script, build_script, short_title
-from tts_news.voices import Voice
+from tts_news.voice.catalog import Voice
+from tts_news.voice.engine import Engine, load_engine
+from tts_news.voice.segments import Segment, SegmentCache, unsayable, voice_segments
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import dataclasses
 import re
 from pathlib import Path
 
-from tts_news import live
-from tts_news.config import Settings
-from tts_news.errors import UserError
-from tts_news.live import FORMATS
+from tts_news.audio import live
+from tts_news.audio.live import FORMATS
+from tts_news.core.config import Settings
+from tts_news.core.errors import UserError
 
 MAX_INPUT_CHARS = 4096  # OpenAI's limit for one speech request
 MAX_SPEECH_S = 600  # the longest audio one request may make (10 minutes: 4,096 characters of prose at half speed)
@@ -59,7 +59,7 @@ def check_duration(spoken_chars: int, speed: float) -> None:
 
 def spoken_length(text: str, settings: Settings) -> int:
     """How many characters a voice would say for `text` (after the normalizer)."""
-    from tts_news.episode import normalizer_for
+    from tts_news.render.episode import normalizer_for
 
     return len(normalizer_for(settings).normalize(text).spoken)
 
@@ -75,10 +75,10 @@ def stream_speech(text: str, voice_name: str | None, fmt: str, speed: float, set
     """Speak `text` into the growing file `path`, sentence by sentence: the first bytes are there as
     soon as the first sentence is spoken. The file's `.done` marker carries the warnings, or the
     error (message, code, status) if the request could not be spoken."""
-    from tts_news.engine import load_engine
-    from tts_news.episode import assemble, counted_segments, prepare, segment_cache
-    from tts_news.synth import unsayable
-    from tts_news.voices import choose_voice
+    from tts_news.render.episode import assemble, counted_segments, prepare, segment_cache
+    from tts_news.voice.catalog import choose_voice
+    from tts_news.voice.engine import load_engine
+    from tts_news.voice.segments import unsayable
 
     try:
         check_request(text, fmt, speed)

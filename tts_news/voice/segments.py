@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tts_news.engine import Engine
-from tts_news.errors import UserError
-from tts_news.files import atomic_path
+from tts_news.core.errors import UserError
+from tts_news.core.files import atomic_path
 from tts_news.text.normalize import SPOKEN_PUNCTUATION, TextWarning
 from tts_news.text.script import Script, Sentence
-from tts_news.voices import Voice
+from tts_news.voice.catalog import Voice
+from tts_news.voice.engine import Engine
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from tts_news.articles import Article
-from tts_news.errors import UserError
-from tts_news.files import write_text_atomic
+from tts_news.core.errors import UserError
+from tts_news.core.files import write_text_atomic
+from tts_news.text.article import Article
 
 MANIFEST = ".tts-news-batch.json"
 # What makes an episode finished; OUT.transcript.json sits beside them too (runs before it existed lack it).

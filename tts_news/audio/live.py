@@ -20,9 +20,9 @@ import numpy as np
 import soxr
 from scipy.signal import sosfilt
 
-from tts_news.errors import UserError
-from tts_news.files import write_text_atomic
-from tts_news.mastering import OUTPUT_RATE, LoudnessMeter, limit_true_peak, speech_band
+from tts_news.audio.mastering import OUTPUT_RATE, LoudnessMeter, limit_true_peak, speech_band
+from tts_news.core.errors import UserError
+from tts_news.core.files import write_text_atomic
 
 # What a stream can be, as ffmpeg makes it packet by packet: (encoder arguments, content type, rate).
 # The OpenAI speech API's formats; pcm is raw 24 kHz s16le as OpenAI's is; wav is that with a

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tts_news.errors import UserError
-from tts_news.mastering import BLOCK_S
+from tts_news.audio.mastering import BLOCK_S
+from tts_news.core.errors import UserError
 
 FADE_S = 0.008  # long enough that no join clicks, short enough to keep consonants crisp
 TRIM_FRAME_S = 0.010

@@ -128,7 +128,7 @@ def ensure_export(model_dir: Path, files: list[Path], exports_dir: Path) -> Path
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=exports_dir))
     try:
         log.info("exporting %s to ONNX (once per checkpoint)", model_dir)
-        done = subprocess.run([sys.executable, "-m", "tts_news.vits_onnx", str(model_dir), str(staging)],
+        done = subprocess.run([sys.executable, "-m", "tts_news.voice.onnx_export", str(model_dir), str(staging)],
                               capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S)
         if done.returncode != 0:
             lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
@@ -175,8 +175,8 @@ def run(sess, ids: list[int], scales: np.ndarray, extra: dict | None = None) -> 
 def _export(model_dir: Path, out: Path) -> None:
     """The child: load the checkpoint with torch, export the graph, lay its decoder out in rows
     (checked to say the same samples) and describe the tokenizer. Prints what it did with the decoder."""
-    from tts_news import decoder_rows
-    from tts_news.engine import load_coqui_model
+    from tts_news.voice import decoder_rows
+    from tts_news.voice.engine import load_coqui_model
 
     model = load_coqui_model(model_dir)
     spec = tokenizer_spec(model)

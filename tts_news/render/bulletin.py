@@ -9,10 +9,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from tts_news import joins
-from tts_news.config import Settings
-from tts_news.engine import Engine, load_engine
-from tts_news.episode import (
+from tts_news.audio import timeline as joins
+from tts_news.core.config import Settings
+from tts_news.render.episode import (
     Episode,
     ProgressFn,
     Tally,
@@ -23,10 +22,11 @@ from tts_news.episode import (
     prepare,
     segment_cache,
 )
-from tts_news.synth import Segment, unsayable
 from tts_news.text.normalize import MONTHS
 from tts_news.text.script import Script, short_title
-from tts_news.voices import Voice
+from tts_news.voice.catalog import Voice
+from tts_news.voice.engine import Engine, load_engine
+from tts_news.voice.segments import Segment, unsayable
 
 OPENING = "{show}۔ یہ ہیں {day} {month} {year} کی خبریں۔"
 CLOSING = "یہ تھیں آج کی خبریں۔ {show} سننے کا شکریہ۔"

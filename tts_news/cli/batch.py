@@ -14,11 +14,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-from tts_news.articles import Article, Outcome, parse_since, read_articles, read_feed_articles
-from tts_news.batch_manifest import EPISODE_SUFFIXES, Manifest, digest_of
-from tts_news.config import Settings
-from tts_news.errors import UserError
-from tts_news.files import copy_atomic
+from tts_news.cli.manifest import EPISODE_SUFFIXES, Manifest, digest_of
+from tts_news.core.config import Settings
+from tts_news.core.errors import UserError
+from tts_news.core.files import copy_atomic
+from tts_news.text.article import Article, Outcome, parse_since, read_articles, read_feed_articles
 from tts_news.text.normalize import TextWarning
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,8 @@ def _publish(library, article: Article, out: Path, manifest: Manifest, episode: 
 
 
 def render_here(todo: list[Article], voice, out: Path, settings: Settings, manifest: Manifest) -> list[Outcome]:
-    from tts_news.engine import load_engine
-    from tts_news.episode import prepare, render
+    from tts_news.render.episode import prepare, render
+    from tts_news.voice.engine import load_engine
 
     engine = load_engine(voice, settings)
     bar = CharBar(sum(len(a.text) for a in todo), len(todo))
@@ -110,8 +110,8 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
                       manifest: Manifest, publish: bool) -> list[Outcome]:
     """Queue each article as a job for the workers (a job queued by an interrupted run is waited for,
     not queued twice), then copy each finished episode into OUTDIR."""
-    from tts_news.errors import NotFound
-    from tts_news.service import Service
+    from tts_news.core.errors import NotFound
+    from tts_news.jobs.service import Service
 
     queue = Service(settings)
     waiting: dict[str, Article] = {}
@@ -167,8 +167,8 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
 
 def make_bulletin(articles: list[Article], voice, out: Path, settings: Settings, manifest: Manifest,
                   day: date) -> tuple[Path, str]:
-    from tts_news.bulletin import render_bulletin
-    from tts_news.episode import prepare
+    from tts_news.render.bulletin import render_bulletin
+    from tts_news.render.episode import prepare
 
     path = out / f"bulletin-{day.isoformat()}.mp3"
     digest = digest_of([a.digest for a in articles], day.isoformat(), settings.show_title, voice.name)
@@ -196,7 +196,7 @@ def make_bulletin(articles: list[Article], voice, out: Path, settings: Settings,
 
 
 def cmd_batch(args, settings: Settings) -> int:
-    from tts_news.voices import choose_voice, get_voice
+    from tts_news.voice.catalog import choose_voice, get_voice
 
     out = Path(args.output)
     feeds = args.feed or ([] if args.dir else settings.feeds.split())
@@ -236,7 +236,7 @@ def cmd_batch(args, settings: Settings) -> int:
         else:
             outcomes += render_here(todo, voice, out, settings, manifest)
     if args.publish and not on_workers:
-        from tts_news.library import Library
+        from tts_news.jobs.library import Library
 
         library = Library(settings.data_dir, settings.job_lease_s)
         for a in articles:

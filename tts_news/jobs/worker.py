@@ -16,11 +16,11 @@ import threading
 import time
 from pathlib import Path
 
-from tts_news.config import Settings
-from tts_news.errors import NotFound, UserError
-from tts_news.library import Job, worker_id
-from tts_news.live import info_file, read_json
-from tts_news.service import Service
+from tts_news.audio.live import info_file, read_json
+from tts_news.core.config import Settings
+from tts_news.core.errors import NotFound, UserError
+from tts_news.jobs.library import Job, worker_id
+from tts_news.jobs.service import Service
 from tts_news.text.normalize import TextWarning
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Worker:
             self._fetch_failed = time.monotonic()
 
     def choose_voice(self, name: str | None, notice=log.warning, progress=None):
-        from tts_news.voices import choose_voice
+        from tts_news.voice.catalog import choose_voice
 
         settings = self._voice_settings()
         voice = choose_voice(settings, name, progress, notice=notice)
@@ -73,7 +73,7 @@ class Worker:
     def preload(self) -> None:
         """Load the default voice's model now, once per worker process, so the first job does not wait
         (fetching its weights first if they are missing, with the progress in the log)."""
-        from tts_news.engine import load_engine
+        from tts_news.voice.engine import load_engine
 
         started = time.perf_counter()
         logged = [-DOWNLOAD_LOG_STEP]
@@ -90,7 +90,7 @@ class Worker:
 
     def speak_request(self, text: str, voice: str | None, fmt: str, speed: float, request_id: str) -> None:
         """Speak a /v1/audio/speech request into the file the web process streams from."""
-        from tts_news.speech import stream_path, stream_speech
+        from tts_news.render.speech import stream_path, stream_speech
 
         settings = self._voice_settings()
         path = stream_path(settings.data_dir, request_id, fmt)
@@ -137,9 +137,9 @@ class Worker:
             self.library.beat(job_id, me)
 
     def _render(self, job: Job, me: str) -> None:
-        from tts_news import live
-        from tts_news.engine import load_engine
-        from tts_news.episode import prepare, render
+        from tts_news.audio import live
+        from tts_news.render.episode import prepare, render
+        from tts_news.voice.engine import load_engine
 
         notices: list[str] = []
         voice = self.choose_voice(job.voice, notice=notices.append)

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tts_news.errors import NotFound, UserError
-from tts_news.files import copy_atomic
+from tts_news.core.errors import NotFound, UserError
+from tts_news.core.files import copy_atomic
 
 STATUSES = ("queued", "running", "done", "failed")
 # How long SQLite waits for another process's write before giving up; renders write rarely.

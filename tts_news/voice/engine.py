@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tts_news.config import Settings
-from tts_news.errors import UserError, VoiceUnavailable
-from tts_news.voices import Voice
+from tts_news.core.config import Settings
+from tts_news.core.errors import UserError, VoiceUnavailable
+from tts_news.voice.catalog import Voice
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,8 @@ class OnnxEngine(Engine):
     def __init__(self, folder: Path, scales: Scales = NO_SCALES) -> None:
         import json
 
-        from tts_news import decoder_rows, vits_onnx
+        from tts_news.voice import decoder_rows
+        from tts_news.voice import onnx_export as vits_onnx
 
         spec = json.loads((folder / vits_onnx.TOKENIZER_FILE).read_text(encoding="utf-8"))
         self.tokenizer = vits_onnx.VitsTokenizer(spec)
@@ -208,7 +209,7 @@ def _coqui(model_dir: Path, runtime: str, exports_dir: Path, gpu_batch: int, sca
     if runtime == "auto" and cuda_present():
         return CoquiEngine(model_dir, batch_size=gpu_batch, scales=scales)
     if runtime in ("auto", "onnx"):
-        from tts_news import vits_onnx
+        from tts_news.voice import onnx_export as vits_onnx
 
         try:
             files, _ = model_files(model_dir)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
-from tts_news.config import Settings
-from tts_news.errors import TooLarge, UserError
+from tts_news.core.config import Settings
+from tts_news.core.errors import TooLarge, UserError
 from tts_news.text.markup import markdown_to_text
 
 ARTICLE_SUFFIXES = (".txt", ".md")
@@ -96,7 +96,7 @@ def read_feed_articles(urls: list[str], since_s: float, settings: Settings,
     and its article extracted; a feed or page that fails is reported, the rest go on."""
     import feedparser
 
-    from tts_news.fetch import FEED_TYPES, article_from_url, fetch
+    from tts_news.core.http import FEED_TYPES, article_from_url, fetch
 
     cutoff = (now or time.time()) - since_s
     found: dict[str, tuple[float, str]] = {}

@@ -1,0 +1,7 @@
+"""`python -m tts_news.cli`: the same as the `tts-news` command."""
+
+import sys
+
+from tts_news.cli import main
+
+sys.exit(main())
