@@ -33,7 +33,7 @@ def render(settings: Settings, texts: list[str], out: str) -> dict:
     from tts_news.render.bulletin import render_bulletin
     from tts_news.render.episode import prepare
     from tts_news.voice.catalog import get_voice
-    from tts_news.voice.engine import load_engine
+    from tts_news.voice.loader import load_engine
 
     voice = get_voice(settings, "mms-size")
     engine = load_engine(voice, settings)
@@ -55,7 +55,7 @@ def main() -> int:
     from tts_news.audio import mp3 as encode
     from tts_news.testing.random_voices import build_fairseq_mms, mms_size_voice_file
     from tts_news.voice.catalog import get_voice
-    from tts_news.voice.engine import load_engine
+    from tts_news.voice.loader import load_engine
 
     budget = len(SEED.read_text(encoding="utf-8")) * args.minutes * 60 / SEED_SECONDS
     texts, chars = [], 0

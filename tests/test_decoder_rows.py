@@ -12,9 +12,9 @@ import onnxruntime as ort
 import pytest
 
 from tts_news.testing.random_voices import build_tiny_vits
-from tts_news.voice import decoder_rows
+from tts_news.voice import decoder_rows, onnx_runtime
 from tts_news.voice import onnx_export as vits_onnx
-from tts_news.voice.engine import load_coqui_model, model_files
+from tts_news.voice.coqui import load_coqui_model, model_files
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +92,10 @@ def test_a_graph_without_coqui_s_decoder_is_kept_as_it_is(tiny_vits, tmp_path):
 def test_the_cached_export_is_in_rows_and_says_so(settings, tiny_vits):
     files, _ = model_files(tiny_vits)
     folder = vits_onnx.ensure_export(tiny_vits, files, settings.exports_dir)
-    spec = json.loads((folder / vits_onnx.TOKENIZER_FILE).read_text(encoding="utf-8"))
+    spec = json.loads((folder / onnx_runtime.TOKENIZER_FILE).read_text(encoding="utf-8"))
     assert spec["decoder"].startswith("decoder in rows")
     assert sorted(p.name for p in folder.iterdir()) == ["model.onnx", "tokenizer.json"]
-    sess = vits_onnx.session(folder)
+    sess = onnx_runtime.session(folder)
     assert decoder_rows.inputs_for(sess) == {decoder_rows.ROWS_INPUT: decoder_rows.threads_rows()}
 
 

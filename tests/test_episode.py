@@ -147,7 +147,7 @@ def test_pauses_between_sentences_and_paragraphs_have_the_set_lengths(settings, 
     settings.sentence_pause_ms, settings.paragraph_pause_ms, settings.title_pause_ms = 400, 1000, 1500
     text = "سرخی\nپہلا جملہ ہے۔ دوسرا جملہ ہے۔\nتیسرا جملہ ہے۔\n"
     voice = get_voice(settings, "espeak-urdu")
-    from tts_news.voice.engine import load_engine
+    from tts_news.voice.loader import load_engine
     from tts_news.voice.segments import voice_segments
 
     segments = list(voice_segments(prepare(text, voice, settings), voice, load_engine(voice, settings)))

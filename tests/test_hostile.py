@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tts_news.core.config import Settings
-from tts_news.core.errors import UserError
+from tts_news.core.errors import ToolFailed, UserError
 from tts_news.text.normalize import Normalizer, is_sayable
 from tts_news.text.script import build_script
 from tts_news.web import create_app
@@ -205,7 +205,7 @@ def test_voice_files_name_only_real_models(settings):
 
 
 def test_voice_archives_are_capped_in_bytes(tmp_path, monkeypatch):
-    from tts_news.voice import catalog as voices
+    from tts_news.voice import install as voices
 
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
@@ -223,7 +223,7 @@ def test_voice_archives_are_capped_in_bytes(tmp_path, monkeypatch):
 
 def test_voice_downloads_are_capped_in_bytes(tmp_path, monkeypatch, file_server):
     from tts_news.core.errors import VoiceUnavailable
-    from tts_news.voice import catalog as voices
+    from tts_news.voice import install as voices
 
     file_server.routes["/big.tar.gz"] = b"x" * 300_000
     monkeypatch.setattr(voices, "MAX_DOWNLOAD_BYTES", 100_000)
@@ -266,7 +266,7 @@ def test_a_voice_that_runs_on_is_stopped_at_the_sentence_cap():
 
     check_length(np.zeros(16_000 * 10, np.float32), 16_000, "ا" * 20)  # 10 s for 20 characters: fine
     too_long = int(16_000 * (MIN_SENTENCE_S + MAX_SECONDS_PER_CHAR * 20 + 1))
-    with pytest.raises(UserError, match="not working properly"):
+    with pytest.raises(ToolFailed, match="not working properly"):
         check_length(np.zeros(too_long, np.float32), 16_000, "ا" * 20)
 
 

@@ -320,7 +320,7 @@ def test_a_job_whose_worker_is_killed_completes_after_a_restart(settings, tmp_pa
 
 def test_a_worker_loads_its_voice_model_once_at_start_not_per_job(tiny_voice):
     from tts_news.jobs.worker import start_embedded_worker
-    from tts_news.voice.engine import _coqui
+    from tts_news.voice.loader import _coqui
 
     settings = Settings.from_env(voice=tiny_voice)
     queue = Service(settings)

@@ -70,7 +70,7 @@ def test_the_timeline_gives_its_samples_in_blocks_exactly():
 def espeak_speech() -> np.ndarray:
     """Half a minute of real speech (espeak-ng, 22.05 kHz)."""
     from tts_news.voice.catalog import Voice
-    from tts_news.voice.engine import EspeakEngine
+    from tts_news.voice.espeak import EspeakEngine
 
     voice = Voice("espeak-urdu", "ای اسپیک", "espeak", "ur", "GPL", 22050, source=Path("x.toml"),
                   settings={"voice": "ur"})
@@ -162,11 +162,11 @@ def test_a_started_encoder_writes_the_episode(tmp_path):
 
 
 def test_a_started_encoder_that_fails_says_why_and_leaves_nothing(tmp_path):
-    from tts_news.core.errors import UserError
+    from tts_news.core.errors import ToolFailed
 
     encoder = encode.Mp3Encoder(tmp_path / "bad.mp3", bitrate="not-a-bitrate", cover=None)
     try:
-        with pytest.raises(UserError, match="ffmpeg failed: .*not-a-bitrate"):
+        with pytest.raises(ToolFailed, match="ffmpeg failed: .*not-a-bitrate"):
             encoder.encode(";FFMETADATA1\n", [np.zeros(4410, np.float32)])
     finally:
         encoder.close()

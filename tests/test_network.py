@@ -363,9 +363,9 @@ def test_expired_unpublished_episodes_and_speech_leftovers_are_removed(settings)
 
 def test_measuring_loudness_checks_ffmpegs_exit_status(tmp_path):
     from tts_news.audio import mp3 as encode
-    from tts_news.core.errors import UserError
+    from tts_news.core.errors import ToolFailed
 
     broken = tmp_path / "broken.mp3"
     broken.write_bytes(b"ID3 this is not audio at all" * 10)
-    with pytest.raises(UserError, match="could not measure"):
+    with pytest.raises(ToolFailed, match="could not measure"):
         encode.measure_loudness(broken)

@@ -15,8 +15,11 @@ from conftest import SEED
 
 from tts_news.render.episode import prepare
 from tts_news.voice import onnx_export as vits_onnx
+from tts_news.voice import onnx_runtime
 from tts_news.voice.catalog import get_voice
-from tts_news.voice.engine import CoquiEngine, OnnxEngine, load_coqui_model, load_engine, model_files
+from tts_news.voice.coqui import CoquiEngine, load_coqui_model, model_files
+from tts_news.voice.loader import load_engine
+from tts_news.voice.onnx_runtime import OnnxEngine
 from tts_news.voice.segments import voice_segments
 
 TEXTS = ["سلام", "جنیوا میں امریکی اور روسی صدور", "ملاقات کے بعد دونوں ممالک اپنے سفیروں کو دوبارہ تعینات کرنے پر "
@@ -74,7 +77,7 @@ def test_onnx_and_torch_give_the_same_audio_with_noise_off(settings, tiny_vits):
 def test_the_onnx_tokenizer_gives_coqui_s_own_ids(tiny_vits, fairseq_mms):
     for folder in (tiny_vits, fairseq_mms):
         model = load_coqui_model(folder)
-        tokenizer = vits_onnx.VitsTokenizer(vits_onnx.tokenizer_spec(model))
+        tokenizer = onnx_runtime.VitsTokenizer(vits_onnx.tokenizer_spec(model))
         for text in [*TEXTS, "  دو   خالی  جگہیں ", "IMF ڱ x"]:
             assert tokenizer.ids(text) == model.tokenizer.text_to_ids(text), (folder.name, text)
 
@@ -86,10 +89,10 @@ def test_a_voice_onnx_runtime_cannot_run_falls_back_to_torch_with_one_logged_rea
     config["text_cleaner"] = "english_cleaners"  # Coqui cleans with it; the torch-free tokenizer cannot
     (model / "config.json").write_text(json.dumps(config), encoding="utf-8")
     (model / "model.pth").write_bytes((tiny_vits / "model.pth").read_bytes())
-    with caplog.at_level(logging.WARNING, logger="tts_news.voice.engine"):
+    with caplog.at_level(logging.WARNING, logger="tts_news.voice.loader"):
         engine = load_engine(get_voice(settings, voice_file(settings, "cleaned", model, runtime="onnx")), settings)
     assert engine.runtime == "torch" and len(engine.speak(TEXTS[0])) > 0
-    reasons = [r.getMessage() for r in caplog.records if r.name == "tts_news.voice.engine"]
+    reasons = [r.getMessage() for r in caplog.records if r.name == "tts_news.voice.loader"]
     assert len(reasons) == 1 and "english_cleaners" in reasons[0] and "torch" in reasons[0]
     assert not list(settings.exports_dir.iterdir())  # nothing half-made is left to be loaded later
 

@@ -6,8 +6,11 @@ import pytest
 from conftest import tarball, write_voice
 
 from tts_news.core.errors import UserError, VoiceUnavailable
-from tts_news.voice.catalog import all_voices, choose_voice, get_voice, install_voice, load_voice_file, pull_voice
-from tts_news.voice.engine import EspeakEngine, load_coqui_model, load_engine
+from tts_news.voice.catalog import all_voices, get_voice, load_voice_file
+from tts_news.voice.coqui import load_coqui_model
+from tts_news.voice.espeak import EspeakEngine
+from tts_news.voice.install import choose_voice, install_voice, pull_voice
+from tts_news.voice.loader import load_engine
 
 
 def test_shipped_voices_are_mms_urdu_and_espeak_urdu(settings):

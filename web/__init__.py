@@ -13,9 +13,10 @@ from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from tts_news.core.config import Settings
-from tts_news.core.errors import UserError
+from tts_news.core.errors import NewsError
 from tts_news.core.files import write_text_atomic
 from tts_news.jobs.service import Service
+from tts_news.web.errors import status_of
 
 # JSON may escape every Urdu letter as \uXXXX: six bytes a character, plus room for the rest.
 JSON_BYTES_PER_CHAR = 6
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, *, queue: Service | None = None
     app.extensions["tts_news_limiter"] = security.make_limiter(app, settings)
 
     app.before_request(_refuse_cross_site_writes)
-    app.register_error_handler(UserError, _user_error)
+    app.register_error_handler(NewsError, _news_error)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
     return app
@@ -111,8 +112,8 @@ def _render_error(message: str, code: str, status: int):
     return jsonify(error_body(message, code)), status
 
 
-def _user_error(err: UserError):
-    return _render_error(str(err), err.code, err.status)
+def _news_error(err: NewsError):
+    return _render_error(str(err), err.code, status_of(err))
 
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",

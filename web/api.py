@@ -57,7 +57,6 @@ class BadJson(UserError):
 
 class NotJson(UserError):
     code = "unsupported_media_type"
-    status = 415
 
 
 def optional_str(data: dict, key: str) -> str | None:

@@ -19,9 +19,10 @@ from pathlib import Path
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from tts_news.audio.live import FORMATS, done_marker, info_file, read_json, remove
-from tts_news.core.errors import Busy, UnknownVoice, UserError
+from tts_news.core.errors import Busy, NewsError, UnknownVoice
 from tts_news.render.speech import SpeechRequestError, check_duration, check_request, spoken_length
 from tts_news.web.common import service, unencodable_field
+from tts_news.web.errors import Relayed, status_of
 from tts_news.web.security import bearer_key, key_is_valid
 from tts_news.web.streams import follow
 
@@ -45,9 +46,9 @@ def openai_error(message: str, code: str | None, status: int, param: str | None 
     return jsonify({"error": {"message": message, "type": kind, "param": param, "code": code}}), status
 
 
-@bp.errorhandler(UserError)
-def _user_error(err: UserError):
-    return openai_error(str(err), err.code, err.status, getattr(err, "param", None))
+@bp.errorhandler(NewsError)
+def _news_error(err: NewsError):
+    return openai_error(str(err), err.code, status_of(err), getattr(err, "param", None))
 
 
 @bp.before_request
@@ -125,9 +126,7 @@ def _started_speech(text: str, voice: str | None, fmt: str, speed: float) -> tup
         outcome = read_json(done_marker(path))
         if outcome is not None and "error" in outcome:
             remove(path)
-            err = SpeechRequestError(outcome["error"], code=outcome.get("code") or "invalid_value",
-                                     status=outcome.get("status") or 400)
-            raise err
+            raise Relayed(outcome["error"], outcome.get("code"))
         if time.monotonic() > deadline:
             task.revoke()
             remove(path)

@@ -17,10 +17,11 @@ from markupsafe import Markup, escape
 
 from tts_news.audio.sidecars import read_transcript_json, read_vtt
 from tts_news.core.config import PROJECT_ROOT
-from tts_news.core.errors import UnknownVoice, UserError, VoiceUnavailable
+from tts_news.core.errors import NewsError, UnknownVoice, UserError, VoiceUnavailable
 from tts_news.core.http import FetchError
 from tts_news.jobs.library import Job
 from tts_news.web.common import episode_urls, service, voice_choices
+from tts_news.web.errors import status_of
 from tts_news.web.security import client_id, editor_required
 
 bp = Blueprint("pages", __name__)
@@ -143,10 +144,10 @@ def submit():
             errors["voice"] = str(err)
         except FetchError as err:  # the page could not be had: said in Urdu, the details after
             errors["url"] = f"{err.urdu} ({err})"
-            status = err.status
-        except UserError as err:  # nothing to say, too many waiting (429), a full disk (507)…
+            status = status_of(err)
+        except NewsError as err:  # nothing to say, too many waiting (429), a full disk (507)…
             errors["text"] = str(err)
-            status = err.status
+            status = status_of(err)
         else:
             return redirect(url_for("pages.job", job_id=job.id), 303)
     default, voices = voice_choices()

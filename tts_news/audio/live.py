@@ -21,7 +21,7 @@ import soxr
 from scipy.signal import sosfilt
 
 from tts_news.audio.mastering import OUTPUT_RATE, LoudnessMeter, limit_true_peak, speech_band
-from tts_news.core.errors import UserError
+from tts_news.core.errors import ToolFailed
 from tts_news.core.files import write_text_atomic
 
 # What a stream can be, as ffmpeg makes it packet by packet: (encoder arguments, content type, rate).
@@ -142,7 +142,7 @@ class LiveStream:
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self._out, stderr=subprocess.PIPE)
         except FileNotFoundError as err:
             self._out.close()
-            raise UserError("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
+            raise ToolFailed("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
 
     def gain_db(self) -> float:
         if self.fixed_gain is not None:
@@ -166,7 +166,7 @@ class LiveStream:
             self._proc.stdin.write(np.ascontiguousarray(x, "<f4").tobytes())
             self._proc.stdin.flush()
         except (BrokenPipeError, ValueError) as err:
-            raise UserError("the live stream's encoder stopped: " + self._proc.stderr.read().decode(
+            raise ToolFailed("the live stream's encoder stopped: " + self._proc.stderr.read().decode(
                 errors="replace").strip()[-300:]) from err
 
     def close(self, **outcome) -> None:
@@ -177,7 +177,7 @@ class LiveStream:
             self._write(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
             self._proc.stdin.close()
             self._proc.wait(timeout=60)
-        except (UserError, subprocess.TimeoutExpired) as err:
+        except (ToolFailed, subprocess.TimeoutExpired) as err:
             self._proc.kill()
             outcome.setdefault("error", str(err))
         finally:

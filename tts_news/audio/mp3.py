@@ -20,7 +20,7 @@ import numpy as np
 from tts_news.audio.mastering import OUTPUT_RATE, Master, SourceMeter
 from tts_news.audio.timeline import Chapter, Timeline
 from tts_news.core import files
-from tts_news.core.errors import UserError
+from tts_news.core.errors import ToolFailed
 from tts_news.text.cleanup import xml_safe
 
 
@@ -59,7 +59,7 @@ def _popen(args: list[str]) -> subprocess.Popen:
         return subprocess.Popen(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", *args],
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except FileNotFoundError as err:
-        raise UserError("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
+        raise ToolFailed("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
 
 
 def _stream(proc: subprocess.Popen, blocks: Iterable[np.ndarray], *, timeout: float = ENCODE_TIMEOUT_S) -> None:
@@ -99,11 +99,11 @@ def _stream(proc: subprocess.Popen, blocks: Iterable[np.ndarray], *, timeout: fl
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired as expired:
         proc.kill()
-        raise UserError(f"ffmpeg took longer than {timeout:.0f} s") from expired
+        raise ToolFailed(f"ffmpeg took longer than {timeout:.0f} s") from expired
     for thread in threads:
         thread.join()
     if proc.returncode != 0:
-        raise UserError("ffmpeg failed: " + b"".join(err).decode(errors="replace").strip()[-300:])
+        raise ToolFailed("ffmpeg failed: " + b"".join(err).decode(errors="replace").strip()[-300:])
 
 
 def master(timeline: Timeline, *, lufs: float, true_peak: float, measured: SourceMeter | None = None) -> Master:
@@ -202,11 +202,11 @@ class Mp3Encoder:
                     raise
                 if proc.poll() is not None:  # ffmpeg stopped before reading: its own message says why
                     _stream(proc, [])
-                    raise UserError("ffmpeg did not read the episode's metadata") from err
+                    raise ToolFailed("ffmpeg did not read the episode's metadata") from err
                 if time.monotonic() > deadline:
                     proc.kill()
                     proc.communicate()
-                    raise UserError("ffmpeg did not read the episode's metadata") from err
+                    raise ToolFailed("ffmpeg did not read the episode's metadata") from err
                 time.sleep(0.002)
         os.set_blocking(fd, True)
         try:
@@ -262,9 +262,9 @@ def check_mp3(path: Path, seconds: float) -> None:
     try:
         length = MP3(path).info.length
     except MutagenError as err:
-        raise UserError(f"the encoder wrote an unreadable MP3: {err}") from err
+        raise ToolFailed(f"the encoder wrote an unreadable MP3: {err}") from err
     if abs(length - seconds) > 0.1 + 0.001 * seconds:
-        raise UserError(f"the encoder wrote {length:.2f} s of audio instead of {seconds:.2f} s")
+        raise ToolFailed(f"the encoder wrote {length:.2f} s of audio instead of {seconds:.2f} s")
 
 
 def measure_loudness(path: Path) -> dict:
@@ -275,7 +275,7 @@ def measure_loudness(path: Path) -> dict:
     )
     text = done.stderr.decode(errors="replace")
     if done.returncode != 0 or "Summary:" not in text:
-        raise UserError(f"ffmpeg could not measure {path.name}: {text.strip()[-300:]}")
+        raise ToolFailed(f"ffmpeg could not measure {path.name}: {text.strip()[-300:]}")
     summary = text[text.rfind("Summary:"):]
     integrated = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))
     peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tts_news.core.config import Settings
-from tts_news.core.errors import UserError
+from tts_news.core.errors import NewsError, UserError
 
 log = logging.getLogger("tts_news")
 
@@ -37,7 +37,7 @@ def _download_progress(name: str):
 def cmd_synth(args, settings: Settings) -> int:
     from tts_news.render.episode import prepare, render
     from tts_news.text.article import read_article
-    from tts_news.voice.catalog import choose_voice
+    from tts_news.voice.install import choose_voice
 
     if re.match(r"https?://", args.input, re.I):  # a web page: its article, fetched and extracted
         from tts_news.core.http import article_from_url
@@ -80,7 +80,8 @@ def cmd_normalize(args, settings: Settings) -> int:
 
 
 def cmd_voices(args, settings: Settings) -> int:
-    from tts_news.voice.catalog import all_voices, get_voice, install_voice, pull_voice
+    from tts_news.voice.catalog import all_voices, get_voice
+    from tts_news.voice.install import install_voice, pull_voice
 
     if args.action == "pull":
         path = pull_voice(get_voice(settings, args.name), settings, _download_progress(args.name))
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         return args.func(args, settings)
-    except UserError as err:
+    except NewsError as err:
         print(f"tts-news: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

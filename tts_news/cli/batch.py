@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tts_news.cli.manifest import EPISODE_SUFFIXES, Manifest, digest_of
 from tts_news.core.config import Settings
-from tts_news.core.errors import UserError
+from tts_news.core.errors import NewsError, UserError
 from tts_news.core.files import copy_atomic
 from tts_news.text.article import Article, Outcome, parse_since, read_articles, read_feed_articles
 from tts_news.text.normalize import TextWarning
@@ -75,7 +75,7 @@ def _publish(library, article: Article, out: Path, manifest: Manifest, episode: 
 
 def render_here(todo: list[Article], voice, out: Path, settings: Settings, manifest: Manifest) -> list[Outcome]:
     from tts_news.render.episode import prepare, render
-    from tts_news.voice.engine import load_engine
+    from tts_news.voice.loader import load_engine
 
     engine = load_engine(voice, settings)
     bar = CharBar(sum(len(a.text) for a in todo), len(todo))
@@ -87,7 +87,7 @@ def render_here(todo: list[Article], voice, out: Path, settings: Settings, manif
                 script = prepare(article.text, voice, settings)
                 episode = render(script, voice, out / f"{article.stem}.mp3", settings, engine=engine,
                                  progress=lambda done, total, a=article: bar.within(a, done / total))
-            except UserError as err:
+            except NewsError as err:
                 outcomes.append(Outcome(article.path.name, "failed", str(err)))
                 continue
             except Exception as err:  # one broken article must not stop the newsroom's run
@@ -128,7 +128,7 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
         try:
             job = queue.submit(article.text, voice=voice_name, source="batch", published=publish,
                                source_url=article.source_url)
-        except UserError as err:  # nothing to say, a full queue or disk: this article, not the run
+        except NewsError as err:  # nothing to say, a full queue or disk: this article, not the run
             manifest.record(article.stem, digest=article.digest, status="failed")
             refused.append(Outcome(article.path.name, "failed", str(err)))
             continue
@@ -196,7 +196,8 @@ def make_bulletin(articles: list[Article], voice, out: Path, settings: Settings,
 
 
 def cmd_batch(args, settings: Settings) -> int:
-    from tts_news.voice.catalog import choose_voice, get_voice
+    from tts_news.voice.catalog import get_voice
+    from tts_news.voice.install import choose_voice
 
     out = Path(args.output)
     feeds = args.feed or ([] if args.dir else settings.feeds.split())

@@ -78,7 +78,7 @@ def _render_twice(settings: Settings, voice_name: str, folder: str) -> dict:
     editing one paragraph. Returns the timings and this process's peak memory."""
     from tts_news.render.episode import prepare, render
     from tts_news.voice.catalog import get_voice
-    from tts_news.voice.engine import load_engine
+    from tts_news.voice.loader import load_engine
 
     voice = get_voice(settings, voice_name)
     text = SEED.read_text(encoding="utf-8")
@@ -123,7 +123,8 @@ def synthesis_rtfs(settings: Settings, voice) -> dict:
     second of audio, same sentences, same run."""
     from tts_news.render.episode import prepare
     from tts_news.voice import onnx_export as vits_onnx
-    from tts_news.voice.engine import CoquiEngine, OnnxEngine, model_files
+    from tts_news.voice.coqui import CoquiEngine, model_files
+    from tts_news.voice.onnx_runtime import OnnxEngine
     from tts_news.voice.segments import voice_text
 
     model_dir = voice.model_dir(settings)

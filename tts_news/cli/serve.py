@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import socket
 import sys
@@ -42,7 +41,7 @@ def cmd_serve(args, settings: Settings) -> int:
     from tts_news.web import create_app
 
     logging.getLogger("tts_news").setLevel(logging.INFO)  # the log says what the worker rendered
-    settings = dataclasses.replace(settings, trusted_hosts=" ".join([settings.trusted_hosts, *served_names(args.host)]))
+    settings = settings.replace(trusted_hosts=" ".join([settings.trusted_hosts, *served_names(args.host)]))
     queue = Service(settings)
     app = create_app(settings, queue=queue)
     if args.host not in LOOPBACK and not settings.credentials_configured:

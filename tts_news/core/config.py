@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import typing
 from dataclasses import dataclass, field, fields
@@ -56,7 +57,7 @@ class Settings:
     max_article_chars: int = 100_000
     api_key: str = ""  # one API key; TTS_NEWS_API_KEYS takes several, separated by commas or spaces
     api_keys: str = ""
-    # Editors who may use the web form: "name=HASH name2=HASH" (hashes from `tts-news editor-hash`).
+    # Editors who may use the web form: "name=HASH name2=HASH" (entries from `tts-news editor NAME`).
     editors: str = ""
     submit_rate: str = "30/minute;300/hour"  # per client: POST /api/jobs, the web form, re-renders
     speech_rate: str = "60/minute"  # per client: /v1/audio/speech
@@ -95,6 +96,10 @@ class Settings:
                 raise UserError(f"TTS_NEWS_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from err
         values.update(overrides)
         return cls(**values)
+
+    def replace(self, **changes) -> Settings:
+        """A copy with some knobs changed (the original is shared, and never changed in place)."""
+        return dataclasses.replace(self, **changes)
 
     @property
     def all_api_keys(self) -> list[str]:

@@ -28,7 +28,6 @@ MIN_ARTICLE_CHARS = 40
 
 class FetchError(UserError):
     code = "fetch_failed"
-    status = 422
     urdu = "یہ صفحہ حاصل نہیں ہو سکا۔"
 
     def __init__(self, message: str, urdu: str | None = None) -> None:
@@ -39,19 +38,16 @@ class FetchError(UserError):
 
 class AddressNotAllowed(FetchError):
     code = "address_not_allowed"
-    status = 400
     urdu = "یہ پتہ اجازت یافتہ نہیں: صرف عام ویب سائٹس کے http یا https پتے دیے جا سکتے ہیں۔"
 
 
 class NotAnArticle(FetchError):
     code = "not_an_article"
-    status = 422
     urdu = "اس صفحے میں کوئی خبر نہیں ملی۔"
 
 
 class FetchTooLarge(FetchError):
     code = "too_large"
-    status = 413
     urdu = "یہ صفحہ بہت بڑا ہے۔"
 
 

@@ -7,7 +7,6 @@ listeners, and sweeps for jobs whose worker died and sends them again.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import signal
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from tts_news.audio.live import info_file, read_json
 from tts_news.core.config import Settings
-from tts_news.core.errors import NotFound, UserError
+from tts_news.core.errors import NewsError, NotFound
 from tts_news.jobs.library import Job, worker_id
 from tts_news.jobs.service import Service
 from tts_news.text.normalize import TextWarning
@@ -54,7 +53,7 @@ class Worker:
 
     def _voice_settings(self) -> Settings:
         if time.monotonic() - self._fetch_failed < FETCH_RETRY_S and not self.settings.offline:
-            return dataclasses.replace(self.settings, offline=True)
+            return self.settings.replace(offline=True)
         return self.settings
 
     def _note_failed_download(self, settings: Settings, asked: str | None, spoken: str) -> None:
@@ -63,7 +62,7 @@ class Worker:
             self._fetch_failed = time.monotonic()
 
     def choose_voice(self, name: str | None, notice=log.warning, progress=None):
-        from tts_news.voice.catalog import choose_voice
+        from tts_news.voice.install import choose_voice
 
         settings = self._voice_settings()
         voice = choose_voice(settings, name, progress, notice=notice)
@@ -73,7 +72,7 @@ class Worker:
     def preload(self) -> None:
         """Load the default voice's model now, once per worker process, so the first job does not wait
         (fetching its weights first if they are missing, with the progress in the log)."""
-        from tts_news.voice.engine import load_engine
+        from tts_news.voice.loader import load_engine
 
         started = time.perf_counter()
         logged = [-DOWNLOAD_LOG_STEP]
@@ -115,7 +114,7 @@ class Worker:
         except Cancelled as err:
             log.info("%s", err)
             self._discard(job_id)
-        except UserError as err:
+        except NewsError as err:
             log.warning("job %s failed: %s", job_id, err)
             self.library.fail(job_id, me, str(err))
         except Exception as err:  # a bug or a broken model: keep a readable reason, log the rest
@@ -139,7 +138,7 @@ class Worker:
     def _render(self, job: Job, me: str) -> None:
         from tts_news.audio import live
         from tts_news.render.episode import prepare, render
-        from tts_news.voice.engine import load_engine
+        from tts_news.voice.loader import load_engine
 
         notices: list[str] = []
         voice = self.choose_voice(job.voice, notice=notices.append)

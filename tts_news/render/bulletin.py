@@ -25,7 +25,8 @@ from tts_news.render.episode import (
 from tts_news.text.normalize import MONTHS
 from tts_news.text.script import Script, short_title
 from tts_news.voice.catalog import Voice
-from tts_news.voice.engine import Engine, load_engine
+from tts_news.voice.engine import Engine
+from tts_news.voice.loader import load_engine
 from tts_news.voice.segments import Segment, unsayable
 
 OPENING = "{show}۔ یہ ہیں {day} {month} {year} کی خبریں۔"

@@ -33,7 +33,8 @@ from tts_news.text.normalize import Normalizer, TextWarning
 from tts_news.text.roman import RomanReader
 from tts_news.text.script import Script, build_script, short_title
 from tts_news.voice.catalog import Voice
-from tts_news.voice.engine import Engine, load_engine
+from tts_news.voice.engine import Engine
+from tts_news.voice.loader import load_engine
 from tts_news.voice.segments import Segment, SegmentCache, unsayable, voice_segments
 
 log = logging.getLogger(__name__)

@@ -8,14 +8,13 @@ chapters or transcript.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
 from tts_news.audio import live
 from tts_news.audio.live import FORMATS
 from tts_news.core.config import Settings
-from tts_news.core.errors import UserError
+from tts_news.core.errors import NewsError, UserError
 
 MAX_INPUT_CHARS = 4096  # OpenAI's limit for one speech request
 MAX_SPEECH_S = 600  # the longest audio one request may make (10 minutes: 4,096 characters of prose at half speed)
@@ -26,10 +25,9 @@ MIN_SPEED, MAX_SPEED = 0.25, 4.0
 class SpeechRequestError(UserError):
     """A speech request outside what is offered; `param` names the field, as OpenAI's errors do."""
 
-    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_value",
-                 status: int = 400) -> None:
+    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_value") -> None:
         super().__init__(message)
-        self.param, self.code, self.status = param, code, status
+        self.param, self.code = param, code
 
 
 def check_request(text: str, fmt: str, speed: float) -> None:
@@ -76,8 +74,8 @@ def stream_speech(text: str, voice_name: str | None, fmt: str, speed: float, set
     soon as the first sentence is spoken. The file's `.done` marker carries the warnings, or the
     error (message, code, status) if the request could not be spoken."""
     from tts_news.render.episode import assemble, counted_segments, prepare, segment_cache
-    from tts_news.voice.catalog import choose_voice
-    from tts_news.voice.engine import load_engine
+    from tts_news.voice.install import choose_voice
+    from tts_news.voice.loader import load_engine
     from tts_news.voice.segments import unsayable
 
     try:
@@ -87,16 +85,16 @@ def stream_speech(text: str, voice_name: str | None, fmt: str, speed: float, set
         engine = load_engine(voice, settings)
         script = prepare(text, voice, settings, title="")
         check_duration(sum(len(s.spoken) for _, s in script.to_say), speed)
-    except UserError as err:
+    except NewsError as err:
         path.parent.mkdir(parents=True, exist_ok=True)
-        live.write_json(live.done_marker(path), {"error": str(err), "code": err.code, "status": err.status})
+        live.write_json(live.done_marker(path), {"error": str(err), "code": err.code})
         return
     stream = live.LiveStream(path, engine.sample_rate, fmt=fmt, lufs=settings.loudness_lufs,
                              true_peak=settings.true_peak_db, speed=speed,
                              gain_db=live.calibrated_gain(settings.data_dir, voice.name), info={"voice": voice.name})
     cache = segment_cache(settings)
     # Plain text has no headline: every paragraph break is the same pause.
-    even = dataclasses.replace(settings, title_pause_ms=settings.paragraph_pause_ms)
+    even = settings.replace(title_pause_ms=settings.paragraph_pause_ms)
     assemble(counted_segments(script, voice, engine, cache), even, {}, live=stream)
     cache.prune()
     warnings = notices + [str(w) for w in script.warnings + unsayable(script, engine)]

@@ -1,4 +1,4 @@
-"""A Coqui VITS voice through ONNX Runtime: exported once per checkpoint, then run without torch.
+"""A Coqui VITS voice exported for ONNX Runtime, once per checkpoint (the runtime: `onnx_runtime`).
 
 The export is Coqui's own (`Vits.export_onnx`), made in a child process so the worker never holds
 torch's memory, and cached in the data dir under a key of the checkpoint's bytes and the exporter's
@@ -15,61 +15,23 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import unicodedata
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
+from tts_news.voice import decoder_rows
+from tts_news.voice.coqui import load_coqui_model
+from tts_news.voice.onnx_runtime import GRAPH_FILE, TOKENIZER_FILE, ExportUnavailable, VitsTokenizer
 
 log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = 2  # bump when the files written here change (2: the decoder in rows)
 EXPORT_TIMEOUT_S = 900
-GRAPH_FILE, TOKENIZER_FILE, COQUI_GRAPH = "model.onnx", "tokenizer.json", "coqui.onnx"
+COQUI_GRAPH = "coqui.onnx"  # Coqui's own graph, before its decoder is laid out in rows
 HASH_CHUNK = 1 << 20
-_WHITESPACE = re.compile(r"\s+")
-
-
-class ExportUnavailable(Exception):
-    """This voice cannot run through ONNX Runtime here; the message says why."""
-
-
-# -- the tokenizer, without torch -------------------------------------------------------------------
-def _basic_cleaners(text: str) -> str:
-    """Coqui's basic_cleaners: NFC, lower case, collapsed whitespace."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text).lower()).strip()
-
-
-CLEANERS = {None: lambda text: text, "basic_cleaners": _basic_cleaners}
-
-
-class VitsTokenizer:
-    """Coqui's TTSTokenizer for character models, from its description: text → ids."""
-
-    def __init__(self, spec: dict) -> None:
-        if spec.get("cleaner") not in CLEANERS:
-            raise ExportUnavailable(f"text cleaner {spec.get('cleaner')!r} is not supported without torch")
-        self._clean = CLEANERS[spec["cleaner"]]
-        self.char_to_id: dict[str, int] = spec["char_to_id"]
-        self.add_blank = bool(spec["add_blank"])
-        self.blank_id = spec.get("blank_id")
-        self.use_eos_bos = bool(spec.get("use_eos_bos"))
-        self.bos_id, self.eos_id = spec.get("bos_id"), spec.get("eos_id")
-
-    def ids(self, text: str) -> list[int]:
-        ids = [self.char_to_id[ch] for ch in self._clean(text) if ch in self.char_to_id]
-        if self.add_blank:
-            spaced = [self.blank_id] * (2 * len(ids) + 1)
-            spaced[1::2] = ids
-            ids = spaced
-        if self.use_eos_bos:
-            ids = [self.bos_id, *ids, self.eos_id]
-        return ids
 
 
 def tokenizer_spec(model) -> dict:
@@ -147,37 +109,9 @@ def ensure_export(model_dir: Path, files: list[Path], exports_dir: Path) -> Path
     return target
 
 
-def session(folder: Path):
-    """An ONNX Runtime CPU session with graph optimizations on, for shapes that change every call."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.enable_mem_pattern = False  # every sentence has its own length: no pattern to reuse
-    options.inter_op_num_threads = 1
-    # Idle threads sleep instead of spinning: after the last sentence the cores belong to mastering
-    # and the encoder, and one sentence's call is long enough that waking costs nothing.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(folder / GRAPH_FILE), options, providers=["CPUExecutionProvider"])
-
-
-def run(sess, ids: list[int], scales: np.ndarray, extra: dict | None = None) -> np.ndarray:
-    """One sentence's samples; `extra` is `decoder_rows.inputs_for(sess)`, made once per session."""
-    feed = {"input": np.asarray([ids], np.int64), "input_lengths": np.asarray([len(ids)], np.int64),
-            "scales": scales, **(extra or {})}
-    for extra in sess.get_inputs()[3:]:  # the graph kept a speaker or language id: the only one, 0
-        feed[extra.name] = np.zeros(1, np.int64)
-    out = sess.run(["output"], feed)[0]
-    return np.asarray(out, np.float32).reshape(-1)
-
-
 def _export(model_dir: Path, out: Path) -> None:
     """The child: load the checkpoint with torch, export the graph, lay its decoder out in rows
     (checked to say the same samples) and describe the tokenizer. Prints what it did with the decoder."""
-    from tts_news.voice import decoder_rows
-    from tts_news.voice.engine import load_coqui_model
-
     model = load_coqui_model(model_dir)
     spec = tokenizer_spec(model)
     VitsTokenizer(spec)  # refuses what the runtime could not tokenize, before anything is cached

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tts_news.core.errors import UserError
+from tts_news.core.errors import ToolFailed
 from tts_news.core.files import atomic_path
 from tts_news.text.normalize import SPOKEN_PUNCTUATION, TextWarning
 from tts_news.text.script import Script, Sentence
@@ -143,7 +143,7 @@ MIN_SENTENCE_S = 5.0
 def check_length(audio: np.ndarray, sample_rate: int, text: str) -> None:
     limit = MIN_SENTENCE_S + MAX_SECONDS_PER_CHAR * len(text)
     if len(audio) > limit * sample_rate:
-        raise UserError(f"the voice made {len(audio) / sample_rate:.0f} s of audio for {len(text)} characters "
+        raise ToolFailed(f"the voice made {len(audio) / sample_rate:.0f} s of audio for {len(text)} characters "
                         f"(at most {limit:.0f} s); it is not working properly")
 
 
