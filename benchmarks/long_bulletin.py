@@ -30,17 +30,14 @@ SEED_SECONDS = 150  # what the MMS-size voice makes of the seed article, to size
 
 
 def render(settings: Settings, texts: list[str], out: str) -> dict:
-    from tts_news.render.bulletin import render_bulletin
-    from tts_news.render.episode import prepare
+    from tts_news.render.renderer import Renderer
     from tts_news.voice.catalog import get_voice
-    from tts_news.voice.loader import load_engine
 
-    voice = get_voice(settings, "mms-size")
-    engine = load_engine(voice, settings)
-    stories = [prepare(text, voice, settings) for text in texts]
+    renderer = Renderer(get_voice(settings, "mms-size"), settings)
+    stories = [renderer.prepare(text) for text in texts]
     started = time.perf_counter()
-    episode = render_bulletin(stories, voice, Path(out), settings, day=date(2026, 11, 29), engine=engine)
-    return {"runtime": engine.runtime, "stories": len(stories), "audio_min": round(episode.duration / 60, 1),
+    episode = renderer.bulletin(stories, Path(out), day=date(2026, 11, 29))
+    return {"runtime": renderer.engine.runtime, "stories": len(stories), "audio_min": round(episode.duration / 60, 1),
             "render_s": round(time.perf_counter() - started, 1),
             "synthesis_s": round(episode.synthesis_seconds, 1), "chapters": episode.chapters,
             "peak_rss_mb": peak_rss_mb()}

@@ -131,7 +131,7 @@ def worker(queue):
     """The worker `tts-news serve` embeds: a real Huey consumer thread rendering with espeak-urdu."""
     from tts_news.jobs.worker import start_embedded_worker
 
-    stop = start_embedded_worker(queue)
+    stop = start_embedded_worker(queue.settings, queue.library, queue.queue)
     yield queue
     stop.set()
 

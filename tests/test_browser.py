@@ -39,7 +39,7 @@ def site(tmp_path_factory):
 
     settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("site") / "data", offline=True)
     queue = Service(settings)
-    stop = start_embedded_worker(queue)
+    stop = start_embedded_worker(queue.settings, queue.library, queue.queue)
     url, shutdown = serve_in_thread(create_app(settings, queue=queue))
     episode = queue.submit(ARTICLE, voice="espeak-urdu")
     assert wait_for_job(queue.library, episode.id).status == "done"

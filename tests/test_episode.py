@@ -18,10 +18,10 @@ from mutagen.mp3 import MP3
 from tts_news.audio import mp3 as encode
 from tts_news.audio import timeline as joins
 from tts_news.core.config import Settings
-from tts_news.render.episode import prepare, render
+from tts_news.render.renderer import Renderer
 from tts_news.text.script import CHAPTER_TITLE_CHARS, short_title
+from tts_news.voice.cache import SegmentCache
 from tts_news.voice.catalog import get_voice
-from tts_news.voice.segments import SegmentCache
 
 
 def tts_news(*args, input=None):
@@ -133,24 +133,24 @@ def test_tiny_coqui_voice_synthesizes_through_the_cli(settings, tiny_voice, tmp_
 def test_characters_a_voice_cannot_say_are_warned_about_by_position(settings, tiny_voice, tmp_path):
     voice = get_voice(settings, tiny_voice)
     # ڱ (a Sindhi letter) survives normalization as a letter, but the tiny model has no such symbol.
-    script = prepare("خبر ڱ ہے۔", voice, settings)
-    episode = render(script, voice, tmp_path / "b.mp3", settings)
+    renderer = Renderer(voice, settings)
+    episode = renderer.episode(renderer.prepare("خبر ڱ ہے۔"), tmp_path / "b.mp3")
     assert [(w.position, w.text) for w in episode.warnings] == [(4, "ڱ")]
 
 
 def _render(settings: Settings, text: str, out, voice="espeak-urdu"):
-    v = get_voice(settings, voice)
-    return render(prepare(text, v, settings), v, out, settings)
+    renderer = Renderer(get_voice(settings, voice), settings)
+    return renderer.episode(renderer.prepare(text), out)
 
 
 def test_pauses_between_sentences_and_paragraphs_have_the_set_lengths(settings, tmp_path):
     settings.sentence_pause_ms, settings.paragraph_pause_ms, settings.title_pause_ms = 400, 1000, 1500
     text = "سرخی\nپہلا جملہ ہے۔ دوسرا جملہ ہے۔\nتیسرا جملہ ہے۔\n"
     voice = get_voice(settings, "espeak-urdu")
-    from tts_news.voice.loader import load_engine
     from tts_news.voice.segments import voice_segments
 
-    segments = list(voice_segments(prepare(text, voice, settings), voice, load_engine(voice, settings)))
+    renderer = Renderer(voice, settings)
+    segments = list(voice_segments(renderer.prepare(text), voice, renderer.engine))
     timeline = joins.assemble(segments, sentence_pause=0.4, paragraph_pause=1.0, title_pause=1.5,
                               chapter_titles={})
     gaps = [round(b.start - a.end, 3) for a, b in zip(timeline.cues, timeline.cues[1:])]
@@ -180,7 +180,7 @@ def test_joins_never_click_and_engine_silence_is_trimmed(settings):
     from tts_news.voice.segments import Segment
 
     voice = get_voice(settings, "espeak-urdu")
-    script = prepare("پہلا جملہ ہے۔ دوسرا جملہ ہے۔ تیسرا جملہ ہے۔", voice, settings, title="")
+    script = Renderer(voice, settings).prepare("پہلا جملہ ہے۔ دوسرا جملہ ہے۔ تیسرا جملہ ہے۔", title="")
     rate = 16000
     t = np.arange(int(0.4 * rate)) / rate
     tone = (0.5 * np.cos(2 * np.pi * 220 * t)).astype(np.float32)  # starts and ends near its peak
@@ -211,8 +211,8 @@ def test_re_rendering_after_editing_one_paragraph_synthesizes_only_that_paragrap
     paragraphs[3] = paragraphs[3].replace("حالیہ برسوں", "گزشتہ کئی برسوں")
     edited = "\n\n".join(paragraphs)
     v = get_voice(settings, "espeak-urdu")
-    before = {s.text for s in prepare(text, v, settings).sentences}
-    changed = [s for s in prepare(edited, v, settings).sentences if s.text not in before]
+    before = {s.text for s in Renderer(v, settings).prepare(text).sentences}
+    changed = [s for s in Renderer(v, settings).prepare(edited).sentences if s.text not in before]
     second = _render(settings, edited, tmp_path / "two.mp3")
     assert second.sentences - second.cached == len(changed) >= 1
     assert second.cached == second.sentences - len(changed)

@@ -276,7 +276,7 @@ def test_a_stuck_render_is_failed_with_a_clear_reason(settings, monkeypatch):
     from tts_news.jobs import worker as worker_module
     from tts_news.jobs.service import Service
     from tts_news.jobs.worker import start_embedded_worker
-    from tts_news.render import episode
+    from tts_news.render.renderer import Renderer
 
     release = threading.Event()
 
@@ -284,11 +284,11 @@ def test_a_stuck_render_is_failed_with_a_clear_reason(settings, monkeypatch):
         release.wait(30)
         raise RuntimeError("released")
 
-    monkeypatch.setattr(episode, "render", hung_render)
+    monkeypatch.setattr(Renderer, "episode", hung_render)
     monkeypatch.setattr(worker_module, "STUCK_S", 1)
     stuck = Settings.from_env(job_lease_s=0.4)
     service = Service(stuck)
-    stop = start_embedded_worker(service)
+    stop = start_embedded_worker(service.settings, service.library, service.queue)
     try:
         job = service.submit(ARTICLE, voice="espeak-urdu")
         done = wait_for_job(service.library, job.id, timeout=30)

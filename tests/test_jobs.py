@@ -17,6 +17,7 @@ from conftest import SEED, free_port, wait_for_health, wait_for_job
 
 from tts_news.core.config import Settings
 from tts_news.jobs.service import Service
+from tts_news.jobs.worker import Worker
 
 ARTICLE = "جنیوا میں 25 ممالک کا اجلاس\nاجلاس میں 3 قراردادیں منظور ہوئیں۔ اگلا اجلاس 2027 میں ہوگا۔"
 
@@ -175,7 +176,7 @@ def test_running_a_finished_job_again_does_not_render_it_again(client, worker):
     job_id = post(client, {"text": ARTICLE, "voice": "espeak-urdu"}).get_json()["id"]
     done = wait_for_job(worker.library, job_id)
     mtime = worker.library.episode_path(job_id).stat().st_mtime_ns
-    worker.worker.render_job(job_id)  # a duplicate queue entry arriving late
+    Worker(worker.settings, worker.library, worker.queue).render_job(job_id)  # a duplicate queue entry arriving late
     assert worker.library.get(job_id).attempts == done.attempts == 1
     assert worker.library.episode_path(job_id).stat().st_mtime_ns == mtime
 
@@ -184,8 +185,8 @@ def test_a_queued_job_the_queue_lost_is_sent_again(queue):
     from tts_news.jobs.worker import start_embedded_worker
 
     job = queue.library.create(ARTICLE, "espeak-urdu", "سرخی")  # recorded, but never reached the queue
-    assert queue.recover() == 1  # before any worker runs, so no sweeper can have sent it first
-    stop = start_embedded_worker(queue)
+    assert Worker(queue.settings, queue.library, queue.queue).recover() == 1  # before any worker runs, so no sweeper can have sent it first
+    stop = start_embedded_worker(queue.settings, queue.library, queue.queue)
     try:
         assert wait_for_job(queue.library, job.id).status == "done"
     finally:
@@ -282,7 +283,7 @@ def test_two_workers_on_redis_render_twenty_jobs_each_once(settings, redis_url, 
         assert {j.worker for j in jobs} == {f"{socket.gethostname()}:{p.pid}"
                                             for p in workers}  # both machines' worth of workers took jobs
         assert all(queue.library.episode_path(i).stat().st_size > 1000 for i in ids)
-        assert queue.huey.pending_count() == 0
+        assert queue.queue.huey.pending_count() == 0
     finally:
         for proc in workers:
             proc.terminate()
@@ -325,7 +326,7 @@ def test_a_worker_loads_its_voice_model_once_at_start_not_per_job(tiny_voice):
     settings = Settings.from_env(voice=tiny_voice)
     queue = Service(settings)
     _coqui.cache_clear()
-    stop = start_embedded_worker(queue)
+    stop = start_embedded_worker(queue.settings, queue.library, queue.queue)
     try:
         deadline = time.monotonic() + 60
         while _coqui.cache_info().currsize == 0 and time.monotonic() < deadline:
@@ -344,7 +345,7 @@ def test_a_failed_voice_download_is_not_tried_again_for_every_job(settings, file
 
     online = Settings.from_env(offline=False, download_base_url=file_server.url)  # the server has no voice
     queue = Service(online)
-    stop = start_embedded_worker(queue)
+    stop = start_embedded_worker(queue.settings, queue.library, queue.queue)
     try:
         jobs = [wait_for_job(queue.library, queue.submit(ARTICLE + f"\nنمبر {i}۔").id) for i in range(3)]
         assert [(j.status, j.voice) for j in jobs] == [("done", "espeak-urdu")] * 3

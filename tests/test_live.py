@@ -17,6 +17,7 @@ from test_jobs import _env, _start, _wait_for_line
 from tts_news.audio import mp3 as encode
 from tts_news.core.config import Settings
 from tts_news.jobs.service import Service
+from tts_news.jobs.streams import job_stream
 
 LONG = "\n".join([SEED.read_text(encoding="utf-8")] * 3)  # long enough to listen before it is done
 
@@ -60,7 +61,7 @@ def test_a_job_streams_its_audio_while_it_renders_as_loud_as_the_episode(live, q
     assert get_json(f"{live}/api/jobs/{job['id']}")["live_audio_url"] is None
     with urllib.request.urlopen(live + job["live_audio_url"], timeout=10) as response:
         assert response.url.endswith(f"/episodes/{job['id']}.mp3?v=1") and response.read(3) == b"ID3"
-    assert not queue.library.live_path(job["id"]).exists()
+    assert not job_stream(queue.settings.data_dir, job["id"]).path.exists()
 
 
 def test_twenty_listeners_hear_one_render_and_one_who_leaves_costs_nothing(live, queue):
@@ -102,7 +103,7 @@ def test_a_queued_job_s_listener_waits_for_the_first_sentence(settings, tmp_path
         assert listener.is_alive()  # waiting, not turned away
         from tts_news.jobs.worker import start_embedded_worker
 
-        halt = start_embedded_worker(queue)
+        halt = start_embedded_worker(queue.settings, queue.library, queue.queue)
         listener.join(120)
         halt.set()
         assert got and len(got[0]) > 5000

@@ -146,19 +146,20 @@ def test_a_started_encoder_that_never_runs_leaves_nothing(tmp_path):
 def test_a_started_encoder_writes_the_episode(tmp_path):
     rate = 16000
     timeline = joins.Timeline([(0, speechlike(4, rate))], rate, chapters=[joins.Chapter(0.0, 4.0, "پہلا")])
-    encoder = encode.Mp3Encoder(tmp_path / "e.mp3", bitrate="96k", cover=None)
+    out = tmp_path / "e.mp3"
+    encoder = encode.Mp3Encoder(out, bitrate="96k", cover=None)
     try:
         encode.encode_mp3(timeline, encoder.path, lufs=-16, true_peak=-1.5, bitrate="96k",
                           tags=encode.Tags(title="خبر", artist="a", album="b"), encoder=encoder)
+        encoder.put_in_place(out)
     finally:
-        encoder.taken = True
         encoder.close()
     from mutagen.id3 import ID3
 
-    tags = ID3(encoder.path)
+    tags = ID3(out)
     assert str(tags["TIT2"]) == "خبر" and [str(c.sub_frames["TIT2"]) for c in tags.getall("CHAP")] == ["پہلا"]
-    assert encode.measure_loudness(encoder.path)["integrated_lufs"] == pytest.approx(-16, abs=1)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [encoder.path.name]  # no FIFO left
+    assert encode.measure_loudness(out)["integrated_lufs"] == pytest.approx(-16, abs=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.mp3"]  # no FIFO or temporary file left
 
 
 def test_a_started_encoder_that_fails_says_why_and_leaves_nothing(tmp_path):

@@ -22,6 +22,7 @@ from werkzeug.security import generate_password_hash
 
 from tts_news.core.config import Settings
 from tts_news.jobs.service import Service
+from tts_news.jobs.worker import Worker
 from tts_news.web import create_app
 
 ARTICLE = "سرخی\nکراچی میں بارش ہوئی۔"
@@ -226,10 +227,10 @@ def test_an_article_with_nothing_to_say_or_too_long_a_title_is_400_at_once(clien
 def test_the_queue_carries_json_and_will_not_unpickle(settings, tmp_path):
     queue = Service(settings)
     job = queue.submit(ARTICLE)
-    [raw] = queue.huey.storage.enqueued_items()
+    [raw] = queue.queue.huey.storage.enqueued_items()
     message = json.loads(raw)  # JSON, not pickle
     assert job.id in json.dumps(message)
-    queue.huey.dequeue()
+    queue.queue.huey.dequeue()
 
     marker = tmp_path / "pwned"
 
@@ -237,9 +238,9 @@ def test_the_queue_carries_json_and_will_not_unpickle(settings, tmp_path):
         def __reduce__(self):
             return (os.system, (f"touch {marker}",))
 
-    queue.huey.storage.enqueue(pickle.dumps(Exploit()))
+    queue.queue.huey.storage.enqueue(pickle.dumps(Exploit()))
     with pytest.raises(ValueError):
-        queue.huey.dequeue()
+        queue.queue.huey.dequeue()
     assert not marker.exists()
 
 
@@ -353,9 +354,9 @@ def test_expired_unpublished_episodes_and_speech_leftovers_are_removed(settings)
     leftover = settings.data_dir / "speech" / ("0" * 32 + ".mp3")
     leftover.parent.mkdir(parents=True, exist_ok=True)
     leftover.write_bytes(b"x")
-    assert queue.remove_expired() == 0  # nothing is old yet
+    assert Worker(queue.settings, queue.library, queue.queue).remove_expired() == 0  # nothing is old yet
     later = time.time() + (settings.keep_days + 1) * 86400
-    assert queue.remove_expired(now=later) == 2
+    assert Worker(queue.settings, queue.library, queue.queue).remove_expired(now=later) == 2
     assert [j.id for j in queue.library.jobs()] == [kept.id]
     assert queue.library.episode_path(kept.id).exists() and not queue.library.episode_path(gone.id).exists()
     assert not leftover.exists()

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tts_news.render.episode import normalizer_for
+from tts_news.render.newsroom import normalizer_for
 from tts_news.text import english
 from tts_news.text.article import strip_markdown
 from tts_news.text.normalize import Normalizer, is_sayable

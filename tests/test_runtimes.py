@@ -13,7 +13,7 @@ import sys
 import numpy as np
 from conftest import SEED
 
-from tts_news.render.episode import prepare
+from tts_news.render.newsroom import prepare
 from tts_news.voice import onnx_export as vits_onnx
 from tts_news.voice import onnx_runtime
 from tts_news.voice.catalog import get_voice
@@ -104,10 +104,10 @@ def test_an_episode_through_onnx_runtime_never_imports_torch(settings, tiny_vits
         "import sys\n"
         "from pathlib import Path\n"
         "from tts_news.core.config import Settings\n"
-        "from tts_news.render.episode import prepare, render\n"
+        "from tts_news.render.renderer import Renderer\n"
         "from tts_news.voice.catalog import get_voice\n"
-        "s = Settings.from_env(); v = get_voice(s, 'tiny')\n"
-        f"e = render(prepare('خبر ہے۔ دوسری خبر۔', v, s), v, Path({str(tmp_path / 'e.mp3')!r}), s)\n"
+        "s = Settings.from_env(); r = Renderer(get_voice(s, 'tiny'), s)\n"
+        f"e = r.episode(r.prepare('خبر ہے۔ دوسری خبر۔'), Path({str(tmp_path / 'e.mp3')!r}))\n"
         "print(e.duration > 0, 'torch' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
@@ -129,7 +129,7 @@ def test_batches_agree_with_one_sentence_at_a_time(tiny_vits):
 
 def test_a_batching_engine_yields_sentences_in_article_order(settings, tiny_vits):
     voice = get_voice(settings, voice_file(settings, "tiny", tiny_vits, **QUIET))
-    script = prepare(SEED.read_text(encoding="utf-8"), voice, settings)
+    script = prepare(SEED.read_text(encoding="utf-8"), settings, max_chars=voice.max_chars)
     one = CoquiEngine(tiny_vits, batch_size=1, scales=(0.0, None, 0.0))
     batched = CoquiEngine(tiny_vits, batch_size=5, scales=(0.0, None, 0.0))
     singles = list(voice_segments(script, voice, one))

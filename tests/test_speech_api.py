@@ -10,7 +10,7 @@ import openai
 import pytest
 from conftest import serve_in_thread
 
-from tts_news.audio.live import done_marker
+from tts_news.jobs.streams import Stream
 
 SENTENCE = "آج 25 ممالک کا اجلاس ہوا۔"
 
@@ -99,7 +99,7 @@ def test_a_set_api_key_is_required(settings):
 
     keyed = Settings.from_env(api_key="s3cret")
     queue = Service(keyed)
-    halt = start_embedded_worker(queue)
+    halt = start_embedded_worker(queue.settings, queue.library, queue.queue)
     url, stop = serve_in_thread(create_app(keyed, queue=queue))
     try:
         with pytest.raises(openai.AuthenticationError) as caught:
@@ -128,17 +128,17 @@ def test_speech_goes_ahead_of_queued_episodes(queue):
     answered: list = []
 
     def ask() -> None:
-        path, _ = queue.start_speech(SENTENCE, voice=None, fmt="wav", speed=1.0)
-        while not done_marker(path).exists():
+        stream, _ = queue.start_speech(SENTENCE, voice=None, fmt="wav", speed=1.0)
+        while stream.outcome() is None:
             time.sleep(0.01)
-        answered.append((path.read_bytes(), [queue.library.get(i).status for i in ids]))
+        answered.append((stream.path.read_bytes(), [queue.library.get(i).status for i in ids]))
 
     asking = threading.Thread(target=ask)
     asking.start()
     deadline = time.monotonic() + 10
-    while queue.huey.pending_count() < 4 and time.monotonic() < deadline:
+    while queue.queue.huey.pending_count() < 4 and time.monotonic() < deadline:
         time.sleep(0.01)
-    stop = start_embedded_worker(queue)  # a worker arrives to a queue of 3 episodes and 1 speech request
+    stop = start_embedded_worker(queue.settings, queue.library, queue.queue)  # a worker arrives to a queue of 3 episodes and 1 speech request
     try:
         asking.join(120)
         ((speech, statuses),) = answered
@@ -181,7 +181,7 @@ def test_the_first_audio_arrives_before_the_last_sentence_is_spoken(client_for, 
     with client_for.audio.speech.with_streaming_response.create(model="tts-1", voice="espeak-urdu", input=MANY) as r:
         chunks = r.iter_bytes()
         first = next(chunks)
-        still_speaking = [p for p in speaking.glob("*.mp3") if not done_marker(p).exists()]
+        still_speaking = [p for p in speaking.glob("*.mp3") if Stream(p).outcome() is None]
         rest = b"".join(chunks)
     assert first and still_speaking  # the worker had not finished when the first bytes arrived
     assert duration_of(first + rest) > 20  # and the stream went on to the end of the text

@@ -132,7 +132,7 @@ def open_worker(open_settings):
     from tts_news.jobs.worker import start_embedded_worker
 
     queue = Service(open_settings)
-    stop = start_embedded_worker(queue)
+    stop = start_embedded_worker(queue.settings, queue.library, queue.queue)
     yield queue
     stop.set()
 

@@ -73,7 +73,7 @@ def healthz():
     queue = service()
     try:
         counts = queue.library.counts()
-        queued = queue.huey.pending_count()
+        queued = queue.queue.pending_count()
     except Exception:  # the database or Redis is down: say so, with 503; the details go to the log only
         log.exception("health check failed")
         return jsonify({"status": "unavailable",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, request, send_file, url_for
 
+from tts_news.audio.sidecars import CHAPTERS, TRANSCRIPT, timestamp
 from tts_news.core.config import Settings
 from tts_news.core.errors import NotFound, ShowIdentityLost
 from tts_news.core.files import write_text_atomic
@@ -91,12 +92,6 @@ def _description(job: Job) -> str:
     return f"{body}\n\nاصل خبر: {job.source_url}" if job.source_url else body
 
 
-def _npt(seconds: float) -> str:
-    """Normal play time as Podlove Simple Chapters write it: HH:MM:SS.mmm."""
-    ms = int(round(seconds * 1000))
-    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
-
-
 def _simple_chapters(item: ET.Element, chapters_file: Path) -> None:
     """The episode's chapters in the feed itself (the same ones as its ID3 CHAP frames and JSON)."""
     try:
@@ -107,7 +102,7 @@ def _simple_chapters(item: ET.Element, chapters_file: Path) -> None:
         return
     block = _sub(item, f"{{{PSC}}}chapters", version="1.2")
     for chapter in chapters:
-        _sub(block, f"{{{PSC}}}chapter", start=_npt(chapter["startTime"]), title=chapter["title"])
+        _sub(block, f"{{{PSC}}}chapter", start=timestamp(chapter["startTime"]), title=chapter["title"])
 
 
 def build_feed(settings: Settings, library: Library, base: str) -> bytes:
@@ -160,7 +155,7 @@ def build_feed(settings: Settings, library: Library, base: str) -> bytes:
         _sub(item, f"{it}duration", str(round(job.duration or 0)))
         _sub(item, f"{it}explicit", "false")
         _sub(item, f"{it}episodeType", "full")
-        if library.episode_path(job.id, ".transcript.json").exists():
+        if library.episode_path(job.id, TRANSCRIPT).exists():
             _sub(item, f"{pc}transcript",
                  url=f"{base}{url_for('media.transcript_json', job_id=job.id, v=job.version)}",
                  type_="application/json", language="ur")
@@ -169,7 +164,7 @@ def build_feed(settings: Settings, library: Library, base: str) -> bytes:
              type_="text/vtt", language="ur", rel="captions")
         _sub(item, f"{pc}chapters", url=f"{base}{url_for('media.chapters', job_id=job.id, v=job.version)}",
              type_="application/json+chapters")
-        _simple_chapters(item, library.episode_path(job.id, ".chapters.json"))
+        _simple_chapters(item, library.episode_path(job.id, CHAPTERS))
     ET.indent(rss)
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
 

@@ -14,17 +14,17 @@ from urllib.parse import quote
 from flask import Blueprint, Response, redirect, request, send_file, stream_with_context, url_for
 from werkzeug.http import parse_range_header
 
+from tts_news.audio.sidecars import CHAPTERS, MP3, TRANSCRIPT, VTT
 from tts_news.core.errors import NotFound
 from tts_news.jobs.library import Job
+from tts_news.jobs.streams import job_stream
 from tts_news.web.common import service
-from tts_news.web.streams import follow
 
 bp = Blueprint("media", __name__)
 
 # A versioned URL's bytes never change; an unversioned one must be checked each time.
 IMMUTABLE = "public, max-age=31536000, immutable"
-TYPES = {".mp3": "audio/mpeg", ".vtt": "text/vtt; charset=utf-8", ".chapters.json": "application/json+chapters",
-         ".transcript.json": "application/json"}
+TYPES = {MP3: "audio/mpeg", VTT: "text/vtt", CHAPTERS: "application/json+chapters", TRANSCRIPT: "application/json"}
 
 
 def _send(job_id: str, suffix: str):
@@ -110,7 +110,8 @@ def live(job_id: str):
     def writing() -> bool:
         return queue.library.get(job.id).status in ("queued", "running")
 
-    body = follow(queue.library.live_path(job.id), writing, appear_s=LIVE_APPEAR_S, stale_s=queue.settings.job_lease_s)
+    body = job_stream(queue.settings.data_dir, job.id).follow(writing, appear_s=LIVE_APPEAR_S,
+                                                              stale_s=queue.settings.job_lease_s)
     response = Response(stream_with_context(body), mimetype="audio/mpeg")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Access-Control-Allow-Origin"] = "*"

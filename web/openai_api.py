@@ -12,19 +12,17 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
-from tts_news.audio.live import FORMATS, done_marker, info_file, read_json, remove
+from tts_news.audio.live import FORMATS
 from tts_news.core.errors import Busy, NewsError, UnknownVoice
+from tts_news.jobs.streams import Stream
 from tts_news.render.speech import SpeechRequestError, check_duration, check_request, spoken_length
 from tts_news.web.common import service, unencodable_field
 from tts_news.web.errors import Relayed, status_of
 from tts_news.web.security import bearer_key, key_is_valid
-from tts_news.web.streams import follow
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
 
@@ -33,7 +31,6 @@ MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "tts-news")
 OPENAI_VOICES = ("alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage",
                  "shimmer", "verse")
 STREAM_FORMATS = ("audio", "sse")  # raw audio bytes as they are made, or OpenAI's server-sent events
-WAIT_POLL_S = 0.02
 # Speech requests this web process answers at once; one more is refused at once (503) rather than holding
 # a web thread in a queue: pages, feeds and /healthz keep their threads.
 MAX_WAITING_SPEECH = 8
@@ -97,13 +94,13 @@ def speech():
         raise Busy(f"{MAX_WAITING_SPEECH} speech requests are being answered already; try again in a moment")
     try:
         check_duration(spoken_length(text, service().settings), float(speed))
-        path, voice_name = _started_speech(text, voice, fmt, float(speed))
-        body = follow(path, lambda: True, appear_s=0, stale_s=service().settings.job_lease_s)
+        stream, voice_name = _started_speech(text, voice, fmt, float(speed))
+        body = stream.follow(lambda: True, appear_s=0, stale_s=service().settings.job_lease_s)
         if stream_format == "sse":
-            response = Response(stream_with_context(_cleaned(_events(body, path, text), path)),
+            response = Response(stream_with_context(_cleaned(_events(body, stream, text), stream)),
                                 content_type="text/event-stream")
         else:
-            response = Response(stream_with_context(_cleaned(body, path)), content_type=FORMATS[fmt][1])
+            response = Response(stream_with_context(_cleaned(body, stream)), content_type=FORMATS[fmt][1])
     except BaseException:
         WAITING.release()
         raise
@@ -114,34 +111,29 @@ def speech():
     return response
 
 
-def _started_speech(text: str, voice: str | None, fmt: str, speed: float) -> tuple[Path, str]:
+def _started_speech(text: str, voice: str | None, fmt: str, speed: float) -> tuple[Stream, str]:
     """Queue the speech for a worker and wait until it has started speaking (or said why it cannot)."""
     queue = service()
-    path, task = queue.start_speech(text, voice=voice, fmt=fmt, speed=speed)
-    deadline = time.monotonic() + queue.settings.speech_timeout_s
-    while True:
-        info = read_json(info_file(path))
-        if info is not None:
-            return path, info.get("voice", "")
-        outcome = read_json(done_marker(path))
-        if outcome is not None and "error" in outcome:
-            remove(path)
-            raise Relayed(outcome["error"], outcome.get("code"))
-        if time.monotonic() > deadline:
-            task.revoke()
-            remove(path)
-            raise Busy(f"no worker answered within {queue.settings.speech_timeout_s:g} s; try again later")
-        time.sleep(WAIT_POLL_S)
+    stream, task = queue.start_speech(text, voice=voice, fmt=fmt, speed=speed)
+    started = stream.started(queue.settings.speech_timeout_s)
+    if started is None:
+        task.revoke()
+        stream.remove()
+        raise Busy(f"no worker answered within {queue.settings.speech_timeout_s:g} s; try again later")
+    if "error" in started:
+        stream.remove()
+        raise Relayed(started["error"], started.get("code"))
+    return stream, started.get("voice", "")
 
 
-def _cleaned(chunks: Iterator[bytes], path: Path) -> Iterator[bytes]:
+def _cleaned(chunks: Iterator[bytes], stream: Stream) -> Iterator[bytes]:
     try:
         yield from chunks
     finally:
-        remove(path)  # the reply is its only reader
+        stream.remove()  # the reply is its only reader
 
 
-def _events(chunks: Iterator[bytes], path: Path, text: str) -> Iterator[bytes]:
+def _events(chunks: Iterator[bytes], stream: Stream, text: str) -> Iterator[bytes]:
     """OpenAI's speech stream events: `speech.audio.delta` with base64 audio, then `speech.audio.done`."""
     def event(data: dict) -> bytes:
         return f"data: {json.dumps(data)}\n\n".encode()
@@ -150,7 +142,7 @@ def _events(chunks: Iterator[bytes], path: Path, text: str) -> Iterator[bytes]:
     for chunk in chunks:
         sent += len(chunk)
         yield event({"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode("ascii")})
-    outcome = read_json(done_marker(path)) or {}
+    outcome = stream.outcome() or {}
     if "error" in outcome:
         yield event({"type": "error", "error": {"message": outcome["error"], "code": outcome.get("code")}})
         return

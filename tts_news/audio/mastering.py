@@ -50,6 +50,24 @@ def speech_band(sample_rate: int):
     return np.vstack(sos).astype(np.float32)
 
 
+class SpeechBand:
+    """The speech band filter over a signal fed in pieces: its state carries across them, so the pieces
+    come out as the whole signal would. The first stage of every chain here."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self._sos = speech_band(sample_rate)
+        self._state = np.zeros((self._sos.shape[0], 2), np.float32)
+
+    def __call__(self, samples: np.ndarray) -> np.ndarray:
+        out, self._state = sosfilt(self._sos, np.asarray(samples, np.float32), zi=self._state)
+        return out
+
+
+def resampler(sample_rate: int) -> soxr.ResampleStream:
+    """The voice's rate → 44.1 kHz, piece by piece (libsoxr, within its passband: see BAND_EDGE)."""
+    return soxr.ResampleStream(sample_rate, OUTPUT_RATE, 1, dtype="float32", quality="HQ")
+
+
 class LoudnessMeter:
     """Integrated loudness (ITU-R BS.1770-4, mono) fed block by block: the K-weighting filters carry
     their state across blocks, and only one energy per 100 ms is kept, so hours cost kilobytes.
@@ -194,8 +212,7 @@ class SourceMeter:
 
     def __init__(self, sample_rate: int) -> None:
         self.rate = sample_rate
-        self._sos = speech_band(sample_rate)
-        self._state = np.zeros((self._sos.shape[0], 2), np.float32)
+        self._band = SpeechBand(sample_rate)
         self.meter = LoudnessMeter(sample_rate)
         self.peak = 0.0  # largest true peak of the filtered source, linear
         self._pending: queue.Queue = queue.Queue()
@@ -205,7 +222,7 @@ class SourceMeter:
     def add(self, samples: np.ndarray) -> None:
         if not len(samples):
             return
-        out, self._state = sosfilt(self._sos, np.asarray(samples, np.float32), zi=self._state)
+        out = self._band(samples)
         self.meter.add(out)
         self.peak = max(self.peak, float(true_peak_envelope(out).max(initial=0.0)))
 
@@ -253,7 +270,6 @@ class Master:
         self.rate = sample_rate
         self.target = lufs
         self.ceiling = true_peak
-        self._sos = speech_band(sample_rate)
         self._measured = measured  # pass 1, made while the episode was joined
         self.source_lufs: float | None = None  # measured on first use, so an encoder can start meanwhile
         self.gain_db = 0.0
@@ -303,16 +319,15 @@ class Master:
             self.gain_db += float(np.clip(off / max(slope, SATURATED_SLOPE), -MAX_GAIN_STEP_DB, MAX_GAIN_STEP_DB))
 
     def _filtered(self) -> Iterator[np.ndarray]:
-        state = np.zeros((self._sos.shape[0], 2), np.float32)
+        band = SpeechBand(self.rate)
         for block in self._source():
-            out, state = sosfilt(self._sos, block, zi=state)
-            yield out
+            yield band(block)
 
     def _resampled(self) -> Iterator[np.ndarray]:
         if self.rate == OUTPUT_RATE:
             yield from self._filtered()
             return
-        stream = soxr.ResampleStream(self.rate, OUTPUT_RATE, 1, dtype="float32", quality="HQ")
+        stream = resampler(self.rate)
         for block in self._filtered():
             out = stream.resample_chunk(block)
             if len(out):
@@ -338,3 +353,39 @@ class Master:
             yield out
         self.loudness = meter.integrated()
         self.true_peak = 20 * float(np.log10(meter.peak)) if meter.peak > 0 else float("-inf")
+
+
+MAX_ADAPTIVE_GAIN_DB = 40.0  # a nearly silent first sentence must not be blown up without bound
+
+
+class Leveller:
+    """The same chain for audio that cannot wait for the whole episode (a live stream, streamed speech),
+    one piece at a time: speech band → loudness → gain → 44.1 kHz → true-peak limiter. The gain is
+    fixed when one is known (what the voice's last finished episode needed), else what the pieces so
+    far need. `add(gap, piece)` takes what `timeline.assemble` joins and returns 44.1 kHz samples."""
+
+    def __init__(self, sample_rate: int, *, lufs: float, true_peak: float, gain_db: float | None = None) -> None:
+        self.rate = sample_rate
+        self.target = lufs
+        self.ceiling = true_peak
+        self.fixed_gain = gain_db
+        self._band = SpeechBand(sample_rate)
+        self._meter = LoudnessMeter(sample_rate)
+        self._resampler = resampler(sample_rate)
+
+    def gain_db(self) -> float:
+        if self.fixed_gain is not None:
+            return self.fixed_gain
+        measured = self._meter.integrated()
+        return float(np.clip(self.target - measured, -MAX_ADAPTIVE_GAIN_DB, MAX_ADAPTIVE_GAIN_DB)) \
+            if np.isfinite(measured) else 0.0
+
+    def add(self, gap: int, piece: np.ndarray) -> np.ndarray:
+        x = self._band(np.concatenate([np.zeros(gap, np.float32), np.asarray(piece, np.float32)]))
+        self._meter.add(x[gap:])
+        x = self._resampler.resample_chunk(x * np.float32(10 ** (self.gain_db() / 20)))
+        return limit_true_peak(x, self.ceiling)
+
+    def flush(self) -> np.ndarray:
+        """The resampler's last samples."""
+        return limit_true_peak(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True), self.ceiling)

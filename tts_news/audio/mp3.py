@@ -1,5 +1,6 @@
 """A timeline → the delivered MP3: podcast loudness (through `mastering`) and one ffmpeg pass that
-encodes the MP3 with its ID3v2.3 tags, cover and chapters; ffmpeg's own loudness measure as a check."""
+encodes the MP3 with its ID3v2.3 tags, cover and chapters. `measure_loudness` is ffmpeg's own
+(ebur128) reading of a finished file, for benchmarks and tests."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tts_news.audio import ffmpeg
 from tts_news.audio.mastering import OUTPUT_RATE, Master, SourceMeter
 from tts_news.audio.timeline import Chapter, Timeline
 from tts_news.core import files
@@ -49,17 +51,10 @@ ENCODE_TIMEOUT_S = 3600
 # 25.1 dB on a 2-minute espeak reading). Mono speech at podcast bitrates gains nothing from -q 3's
 # slower noise shaping.
 LAME_QUALITY = 5
+MEASURE_TIMEOUT_S = 600
 
 
 PCM_INPUT = ["-thread_queue_size", "4096", "-f", "f32le", "-ar", str(OUTPUT_RATE), "-ac", "1", "-i", "pipe:0"]
-
-
-def _popen(args: list[str]) -> subprocess.Popen:
-    try:
-        return subprocess.Popen(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", *args],
-                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    except FileNotFoundError as err:
-        raise ToolFailed("ffmpeg is not installed (Debian: apt-get install ffmpeg)") from err
 
 
 def _stream(proc: subprocess.Popen, blocks: Iterable[np.ndarray], *, timeout: float = ENCODE_TIMEOUT_S) -> None:
@@ -103,11 +98,7 @@ def _stream(proc: subprocess.Popen, blocks: Iterable[np.ndarray], *, timeout: fl
     for thread in threads:
         thread.join()
     if proc.returncode != 0:
-        raise ToolFailed("ffmpeg failed: " + b"".join(err).decode(errors="replace").strip()[-300:])
-
-
-def master(timeline: Timeline, *, lufs: float, true_peak: float, measured: SourceMeter | None = None) -> Master:
-    return Master(timeline.blocks, timeline.sample_rate, lufs=lufs, true_peak=true_peak, measured=measured)
+        raise ToolFailed("ffmpeg failed: " + ffmpeg.message(b"".join(err)))
 
 
 def deliver(timeline: Timeline, encode, *, lufs: float, true_peak: float,
@@ -115,7 +106,7 @@ def deliver(timeline: Timeline, encode, *, lufs: float, true_peak: float,
     """Master the timeline and hand the blocks to `encode(blocks)`; when what was delivered missed
     the target by more than the tolerance (the limiter's prediction failed), correct the gain and
     encode again."""
-    mastered = master(timeline, lufs=lufs, true_peak=true_peak, measured=measured)
+    mastered = Master(timeline.blocks, timeline.sample_rate, lufs=lufs, true_peak=true_peak, measured=measured)
     for _ in range(MAX_DELIVERY_PASSES):
         encode(mastered.blocks())
         if not np.isfinite(mastered.loudness) or abs(lufs - mastered.loudness) <= LOUDNESS_TOLERANCE:
@@ -162,7 +153,7 @@ def _encode_file(blocks: Iterable[np.ndarray], meta: Path, metadata: str, out: P
                  cover: Path | None) -> None:
     """One pass through a fresh ffmpeg, the metadata in a plain file."""
     meta.write_text(metadata, encoding="utf-8")
-    _stream(_popen(_mp3_args(meta, out, bitrate, cover)), blocks)
+    _stream(ffmpeg.start(_mp3_args(meta, out, bitrate, cover)), blocks)
 
 
 FIFO_OPEN_TIMEOUT_S = 30
@@ -172,17 +163,16 @@ class Mp3Encoder:
     """An ffmpeg started before the episode is joined, so that its start-up (some 70 ms of loading
     libraries, otherwise on the path of every render) passes while the voice speaks. It waits on a
     FIFO for the metadata (the chapters are known only at the end), then reads the samples from
-    stdin, and writes `path`, a temporary file beside the episode. `close()` stops it if it has
-    not run and removes what it leaves, unless the caller took the file (`taken`)."""
+    stdin, and writes `path`, a temporary file beside the episode; `put_in_place(out)` makes that
+    file the episode. `close()` stops an ffmpeg that has not run and removes whatever is left."""
 
     def __init__(self, out: Path, *, bitrate: str, cover: Path | None) -> None:
         self.path = files.temp_beside(out)
         self.fifo = self.path.with_suffix(".ffmeta")
-        self.taken = False
         self._proc: subprocess.Popen | None = None
         try:
             os.mkfifo(self.fifo, 0o600)
-            self._proc = _popen(_mp3_args(self.fifo, self.path, bitrate, cover))
+            self._proc = ffmpeg.start(_mp3_args(self.fifo, self.path, bitrate, cover))
         except BaseException:
             self.close()
             raise
@@ -216,14 +206,17 @@ class Mp3Encoder:
             pass  # ffmpeg stopped: its exit status and message say why
         _stream(proc, blocks)
 
+    def put_in_place(self, out: Path) -> None:
+        """The encoded file becomes `out`, by one rename."""
+        files.put_in_place(self.path, out)
+
     def close(self) -> None:
         if self._proc is not None:
             self._proc.kill()
             self._proc.communicate()
             self._proc = None
         self.fifo.unlink(missing_ok=True)
-        if not self.taken:
-            self.path.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)  # gone already once put in place
 
 
 def encode_mp3(timeline: Timeline, out: Path, *, lufs: float, true_peak: float, bitrate: str, tags: Tags,
@@ -269,13 +262,10 @@ def check_mp3(path: Path, seconds: float) -> None:
 
 def measure_loudness(path: Path) -> dict:
     """Integrated loudness (LUFS) and true peak (dBTP) of a file, as ffmpeg's ebur128 measures them."""
-    done = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True, timeout=600,
-    )
+    done = ffmpeg.run(["-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"], timeout=MEASURE_TIMEOUT_S)
     text = done.stderr.decode(errors="replace")
     if done.returncode != 0 or "Summary:" not in text:
-        raise ToolFailed(f"ffmpeg could not measure {path.name}: {text.strip()[-300:]}")
+        raise ToolFailed(f"ffmpeg could not measure {path.name}: {ffmpeg.message(done.stderr)}")
     summary = text[text.rfind("Summary:"):]
     integrated = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))
     peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))

@@ -32,6 +32,17 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class Sound:
+    """A sound on the timeline that is not speech (the chime between a bulletin's stories): heard, but
+    neither a transcript cue nor a sentence of the article."""
+
+    paragraph: int
+    audio: np.ndarray
+    sample_rate: int
+    sentence: None = None
+
+
+@dataclass(frozen=True)
 class Chapter:
     start: float
     end: float
@@ -118,7 +129,7 @@ def assemble(segments: Iterable, *, sentence_pause: float, paragraph_pause: floa
              chapter_titles: dict[int, str], listen: Callable[[int, np.ndarray], None] | None = None) -> Timeline:
     """Join segments (in order) with a pause between sentences and a longer one between paragraphs;
     paragraph 0 is the title. A chapter starts at each paragraph `chapter_titles` names and runs to
-    the next one. A segment without a sentence is a sound (a chime): heard, but not a transcript cue.
+    the next one. A `Sound` (a chime) is heard, but is not a transcript cue.
     Every cue and chapter time comes from real sample counts. Segments may be a generator: only
     their trimmed, faded audio is kept. `listen(gap, piece)` hears each piece as it is joined."""
     parts: list[tuple[int, np.ndarray]] = []

@@ -2,6 +2,6 @@
 
 import sys
 
-from tts_news.cli import main
+from tts_news.cli.main import main
 
 sys.exit(main())

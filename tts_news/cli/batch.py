@@ -14,12 +14,18 @@ import time
 from datetime import date
 from pathlib import Path
 
-from tts_news.cli.manifest import EPISODE_SUFFIXES, Manifest, digest_of
+from tts_news.audio.sidecars import EPISODE_FILES
+from tts_news.cli.manifest import Manifest, digest_of
 from tts_news.core.config import Settings
-from tts_news.core.errors import NewsError, UserError
+from tts_news.core.errors import NewsError, NotFound, UserError
 from tts_news.core.files import copy_atomic
+from tts_news.jobs.library import Library
+from tts_news.jobs.service import Service
+from tts_news.render.renderer import Renderer
 from tts_news.text.article import Article, Outcome, parse_since, read_articles, read_feed_articles
 from tts_news.text.normalize import TextWarning
+from tts_news.voice.catalog import get_voice
+from tts_news.voice.install import choose_voice
 
 log = logging.getLogger(__name__)
 
@@ -74,19 +80,16 @@ def _publish(library, article: Article, out: Path, manifest: Manifest, episode: 
 
 
 def render_here(todo: list[Article], voice, out: Path, settings: Settings, manifest: Manifest) -> list[Outcome]:
-    from tts_news.render.episode import prepare, render
-    from tts_news.voice.loader import load_engine
-
-    engine = load_engine(voice, settings)
+    renderer = Renderer(voice, settings)
     bar = CharBar(sum(len(a.text) for a in todo), len(todo))
     outcomes = []
     try:
         for article in todo:
             bar.label(article.path.name)
             try:
-                script = prepare(article.text, voice, settings)
-                episode = render(script, voice, out / f"{article.stem}.mp3", settings, engine=engine,
-                                 progress=lambda done, total, a=article: bar.within(a, done / total))
+                script = renderer.prepare(article.text)
+                episode = renderer.episode(script, out / f"{article.stem}.mp3",
+                                           progress=lambda done, total, a=article: bar.within(a, done / total))
             except NewsError as err:
                 outcomes.append(Outcome(article.path.name, "failed", str(err)))
                 continue
@@ -110,9 +113,6 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
                       manifest: Manifest, publish: bool) -> list[Outcome]:
     """Queue each article as a job for the workers (a job queued by an interrupted run is waited for,
     not queued twice), then copy each finished episode into OUTDIR."""
-    from tts_news.core.errors import NotFound
-    from tts_news.jobs.service import Service
-
     queue = Service(settings)
     waiting: dict[str, Article] = {}
     refused: list[Outcome] = []
@@ -151,7 +151,7 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
                     manifest.record(article.stem, status="failed")
                     outcomes.append(Outcome(article.path.name, "failed", job.error or "failed"))
                     continue
-                for suffix in (".transcript.json", *EPISODE_SUFFIXES):
+                for suffix in EPISODE_FILES:
                     copy_atomic(queue.library.episode_path(job_id, suffix), out / f"{article.stem}{suffix}")
                 warnings = _warning_lines(job.warnings)
                 manifest.record(article.stem, status="done", title=job.title, voice=job.voice,
@@ -167,15 +167,13 @@ def render_on_workers(todo: list[Article], voice_name: str | None, out: Path, se
 
 def make_bulletin(articles: list[Article], voice, out: Path, settings: Settings, manifest: Manifest,
                   day: date) -> tuple[Path, str]:
-    from tts_news.render.bulletin import render_bulletin
-    from tts_news.render.episode import prepare
-
     path = out / f"bulletin-{day.isoformat()}.mp3"
     digest = digest_of([a.digest for a in articles], day.isoformat(), settings.show_title, voice.name)
     done = manifest.data["bulletins"].get(path.name, {})
     if done.get("digest") == digest and path.exists():
         return path, f"{path}: up to date ({done.get('chapters')} chapters), skipped"
-    stories = [prepare(a.text, voice, settings) for a in articles]
+    renderer = Renderer(voice, settings)
+    stories = [renderer.prepare(a.text) for a in articles]
     bar = None
 
     def progress(n: int, total: int) -> None:
@@ -186,7 +184,7 @@ def make_bulletin(articles: list[Article], voice, out: Path, settings: Settings,
             bar = tqdm(total=total, desc="bulletin", unit="sentence", file=sys.stderr, disable=None)
         bar.update(n - bar.n)
 
-    episode = render_bulletin(stories, voice, path, settings, day=day, progress=progress)
+    episode = renderer.bulletin(stories, path, day=day, progress=progress)
     if bar is not None:
         bar.close()
     manifest.data["bulletins"][path.name] = {"digest": digest, "chapters": episode.chapters,
@@ -196,9 +194,6 @@ def make_bulletin(articles: list[Article], voice, out: Path, settings: Settings,
 
 
 def cmd_batch(args, settings: Settings) -> int:
-    from tts_news.voice.catalog import get_voice
-    from tts_news.voice.install import choose_voice
-
     out = Path(args.output)
     feeds = args.feed or ([] if args.dir else settings.feeds.split())
     if args.dir and args.feed:
@@ -237,8 +232,6 @@ def cmd_batch(args, settings: Settings) -> int:
         else:
             outcomes += render_here(todo, voice, out, settings, manifest)
     if args.publish and not on_workers:
-        from tts_news.jobs.library import Library
-
         library = Library(settings.data_dir, settings.job_lease_s)
         for a in articles:
             entry = manifest.entry(a.stem)

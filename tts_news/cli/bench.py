@@ -13,24 +13,36 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import resource
 import shutil
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from tts_news.audio import mp3
 from tts_news.core.config import PROJECT_ROOT, Settings
+from tts_news.render.newsroom import prepare
+from tts_news.render.renderer import Renderer
+from tts_news.testing.random_voices import build_fairseq_mms, mms_size_voice_file
+from tts_news.text.normalize import Normalizer, is_sayable
+from tts_news.voice import onnx_export
+from tts_news.voice.catalog import all_voices, get_voice
+from tts_news.voice.coqui import CoquiEngine, model_files
+from tts_news.voice.onnx_runtime import OnnxEngine
+from tts_news.voice.segments import voice_text
 
 SEED = PROJECT_ROOT / "seeds" / "geneva-summit.ur.txt"
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "bend-the-truth-real"
 
 
 def bench_normalizer(corpus: Path | None, repeats: int = 20) -> dict:
-    from tts_news.text.normalize import Normalizer, is_sayable
-
     normalizer = Normalizer()
     lines = [line for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
     normalizer.normalize(lines[0])  # warm regex caches
@@ -76,22 +88,18 @@ MMS_SIZE = "mms-size"
 def _render_twice(settings: Settings, voice_name: str, folder: str) -> dict:
     """In a fresh process: load the voice, render the seed on a cold cache, then again after
     editing one paragraph. Returns the timings and this process's peak memory."""
-    from tts_news.render.episode import prepare, render
-    from tts_news.voice.catalog import get_voice
-    from tts_news.voice.loader import load_engine
-
     voice = get_voice(settings, voice_name)
     text = SEED.read_text(encoding="utf-8")
     t = time.perf_counter()
-    engine = load_engine(voice, settings)
+    renderer = Renderer(voice, settings)
+    engine = renderer.engine
     load_s = time.perf_counter() - t
     shutil.rmtree(settings.cache_dir, ignore_errors=True)
     t = time.perf_counter()
-    script = prepare(text, voice, settings)
+    script = renderer.prepare(text)
     prepare_s = time.perf_counter() - t
-    first = render(script, voice, Path(folder) / "first.mp3", settings, engine=engine)
-    second = render(prepare(text.replace(*EDIT, 1), voice, settings), voice, Path(folder) / "second.mp3",
-                    settings, engine=engine)
+    first = renderer.episode(script, Path(folder) / "first.mp3")
+    second = renderer.episode(renderer.prepare(text.replace(*EDIT, 1)), Path(folder) / "second.mp3")
     return {
         "runtime": engine.runtime or voice.engine,
         "model_load_s": round(load_s, 2),
@@ -121,20 +129,14 @@ def peak_rss_mb() -> float:
 def synthesis_rtfs(settings: Settings, voice) -> dict:
     """The seed's sentences through plain Coqui (torch) and through ONNX Runtime: seconds of work per
     second of audio, same sentences, same run."""
-    from tts_news.render.episode import prepare
-    from tts_news.voice import onnx_export as vits_onnx
-    from tts_news.voice.coqui import CoquiEngine, model_files
-    from tts_news.voice.onnx_runtime import OnnxEngine
-    from tts_news.voice.segments import voice_text
-
     model_dir = voice.model_dir(settings)
     files, _ = model_files(model_dir)
     t = time.perf_counter()
-    folder = vits_onnx.ensure_export(model_dir, files, settings.exports_dir)
+    folder = onnx_export.ensure_export(model_dir, files, settings.exports_dir)
     export_s = time.perf_counter() - t
     engines = {"onnx": OnnxEngine(folder), "torch": CoquiEngine(model_dir)}
-    texts = [voice_text(s.spoken, engines["onnx"]) for _, s in prepare(SEED.read_text(encoding="utf-8"), voice,
-                                                                         settings).to_say]
+    script = prepare(SEED.read_text(encoding="utf-8"), settings, max_chars=voice.max_chars)
+    texts = [voice_text(s.spoken, engines["onnx"]) for _, s in script.to_say]
     figures = {"onnx_export_s": round(export_s, 2)}
     work = dict.fromkeys(engines, 0.0)
     audio = dict.fromkeys(engines, 0.0)
@@ -151,15 +153,11 @@ def synthesis_rtfs(settings: Settings, voice) -> dict:
 
 
 def bench_render(settings: Settings, voice_name: str) -> dict:
-    from tts_news.audio import mp3 as encode
-    from tts_news.testing.random_voices import build_fairseq_mms, mms_size_voice_file
-    from tts_news.voice.catalog import all_voices, get_voice
-
     installed = all_voices(settings)
     with tempfile.TemporaryDirectory() as tmp:
         # A data dir of its own: a cold sentence cache and a fresh export, the voice's weights where they are.
         model_dir = installed[voice_name].model_dir(settings) if voice_name in installed else None
-        settings.data_dir = Path(tmp) / "data"
+        settings = settings.replace(data_dir=Path(tmp) / "data")
         if voice_name == MMS_SIZE and voice_name not in installed:
             model_dir = build_fairseq_mms(Path(tmp) / "tts_models--urd-script_arabic--fairseq--vits")
         if model_dir is not None:
@@ -172,7 +170,7 @@ def bench_render(settings: Settings, voice_name: str) -> dict:
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
             figures |= pool.submit(_render_twice, settings, voice_name, tmp).result()
-        loud = encode.measure_loudness(Path(tmp) / "first.mp3")
+        loud = mp3.measure_loudness(Path(tmp) / "first.mp3")
         figures |= {"loudness_lufs": loud["integrated_lufs"], "true_peak_dbtp": loud["true_peak_dbtp"]}
         figures |= bench_first_audio(settings, voice_name, Path(tmp))
     return figures
@@ -182,8 +180,6 @@ SERVE_START_S = 120
 
 
 def _get_json(url: str) -> dict:
-    import urllib.request
-
     with urllib.request.urlopen(url, timeout=30) as response:
         return json.loads(response.read())
 
@@ -192,11 +188,6 @@ def bench_first_audio(settings: Settings, voice_name: str, tmp: Path) -> dict:
     """`tts-news serve` as a user starts it (this voice the default, a cold sentence cache): the seconds
     from posting the seed article to the first byte of its live audio, and from a speech request to
     its first byte."""
-    import os
-    import subprocess
-    import sys
-    import urllib.request
-
     shutil.rmtree(settings.cache_dir, ignore_errors=True)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

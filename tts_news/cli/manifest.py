@@ -8,13 +8,12 @@ import hashlib
 import json
 from pathlib import Path
 
+from tts_news.audio.sidecars import EPISODE_FILES
 from tts_news.core.errors import UserError
 from tts_news.core.files import write_text_atomic
 from tts_news.text.article import Article
 
 MANIFEST = ".tts-news-batch.json"
-# What makes an episode finished; OUT.transcript.json sits beside them too (runs before it existed lack it).
-EPISODE_SUFFIXES = (".mp3", ".vtt", ".chapters.json")
 
 
 class Manifest:
@@ -41,7 +40,7 @@ class Manifest:
     def finished(self, article: Article, out: Path) -> bool:
         entry = self.entry(article.stem)
         return (entry.get("digest") == article.digest and entry.get("status") == "done"
-                and all((out / f"{article.stem}{s}").exists() for s in EPISODE_SUFFIXES))
+                and all((out / f"{article.stem}{s}").exists() for s in EPISODE_FILES))
 
     def record(self, stem: str, **values) -> None:
         self.data["articles"].setdefault(stem, {}).update(values)

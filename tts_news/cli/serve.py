@@ -6,7 +6,12 @@ import logging
 import socket
 import sys
 
+import waitress
+
 from tts_news.core.config import Settings
+from tts_news.jobs.service import Service
+from tts_news.jobs.worker import start_embedded_worker, stop_on_signals
+from tts_news.web import create_app
 
 # Live audio and streamed speech hold a request thread each for as long as they play: room for a
 # few dozen listeners beside the pages. The threads mostly sleep.
@@ -34,12 +39,6 @@ def served_names(host: str) -> list[str]:
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    import waitress
-
-    from tts_news.jobs.service import Service
-    from tts_news.jobs.worker import start_embedded_worker, stop_on_signals
-    from tts_news.web import create_app
-
     logging.getLogger("tts_news").setLevel(logging.INFO)  # the log says what the worker rendered
     settings = settings.replace(trusted_hosts=" ".join([settings.trusted_hosts, *served_names(args.host)]))
     queue = Service(settings)
@@ -48,7 +47,7 @@ def cmd_serve(args, settings: Settings) -> int:
         print("tts-news: WARNING: serving on a network address with no API key or editor configured — anyone "
               "who reaches it can queue work. Set TTS_NEWS_API_KEYS and TTS_NEWS_EDITORS (see README, "
               "'Running it on a network').", file=sys.stderr, flush=True)
-    stop = None if args.no_worker else start_embedded_worker(queue)
+    stop = None if args.no_worker else start_embedded_worker(settings, queue.library, queue.queue)
     worker = "no worker (run: tts-news worker)" if stop is None else "with an embedded worker"
     print(f"tts-news: serving on http://{args.host}:{args.port}/ {worker}; data in {settings.data_dir}",
           file=sys.stderr, flush=True)

@@ -1,0 +1,1 @@
+"""Below everything: settings, errors, atomic files, the guarded HTTP client."""

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tts_news.audio.sidecars import EPISODE_FILES, beside
 from tts_news.core.errors import NotFound, UserError
 from tts_news.core.files import copy_atomic
 
@@ -180,10 +181,6 @@ class Library:
     # -- files ----------------------------------------------------------------------------------
     def episode_path(self, job_id: str, suffix: str = ".mp3") -> Path:
         return self.episodes_dir / f"{check_job_id(job_id)}{suffix}"
-
-    def live_path(self, job_id: str) -> Path:
-        """The MP3 that grows while the job renders (listeners read it as it grows)."""
-        return self.data_dir / "live" / f"{check_job_id(job_id)}.mp3"
 
     # -- records --------------------------------------------------------------------------------
     def create(self, text: str, voice: str, title: str, *, source: str = "web",
@@ -348,11 +345,8 @@ class Library:
             with self._db() as db:
                 db.execute("UPDATE jobs SET status='running', worker='import', text=?, voice=? WHERE id=?",
                            (text, voice, job_id))
-        for suffix in (".vtt", ".transcript.json", ".chapters.json", ".mp3"):  # the MP3 last: it completes the set
-            src = files.with_name(files.stem + suffix) if suffix != ".mp3" else files.with_suffix(".mp3")
-            if suffix == ".transcript.json" and not src.exists():
-                continue  # rendered by a version before the JSON transcript: the page falls back to the VTT
-            copy_atomic(src, self.episode_path(job_id, suffix))
+        for suffix in EPISODE_FILES:  # in order: the MP3 last, it completes the set
+            copy_atomic(beside(files, suffix), self.episode_path(job_id, suffix))
         self.finish(job_id, "import", title=title, duration=duration, chapters=chapters, warnings=warnings)
         return self.get(job_id)
 

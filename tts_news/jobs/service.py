@@ -1,131 +1,53 @@
-"""The application service: articles checked and queued as jobs, speech requested, bounds kept.
+"""The application service, the submitting side of the jobs layer: articles checked and queued as jobs,
+speech requested, bounds kept (disk, queue, each client's share). Rendering is the worker's
+(`tts_news.jobs.worker`), which also sweeps for jobs whose worker died and sends them again.
 
-By default the queue is a SQLite file in the data dir (`SqliteHuey`, nothing to install) consumed by
-the worker thread inside `tts-news serve`. With TTS_NEWS_REDIS_URL set the same task goes through
-`RedisHuey`, and `tts-news worker` processes on any number of machines consume it (they share the
-data dir, where records and episodes live).
-
-The queue only carries job ids, as JSON; the library's record is the truth. A worker claims a job before
-it renders (so a duplicate queue entry is harmless), beats a heartbeat while it renders, and every worker
-sweeps for jobs whose worker died (kill -9, power cut) and sends them again (`tts_news.worker`).
+The queue only carries job ids, as JSON (`tts_news.jobs.queue`); the library's record is the truth.
 """
 
 from __future__ import annotations
 
-import datetime
-import json
 import logging
 import re
 import shutil
-import time
 import uuid
 
-from tts_news.audio.live import remove as remove_stream
+from huey.api import Result
+
 from tts_news.core.config import Settings
 from tts_news.core.errors import InsufficientStorage, QueueFull, TooLarge, TooManyQueued, UserError, VoiceUnavailable
+from tts_news.core.http import article_from_url
 from tts_news.jobs.library import Job, Library
+from tts_news.jobs.queue import Queue
+from tts_news.jobs.streams import Stream, job_stream, speech_stream
+from tts_news.render.newsroom import normalizer_for
+from tts_news.text.article import check_article
 from tts_news.text.cleanup import xml_safe
-from tts_news.text.script import headline
+from tts_news.text.script import build_script, headline
+from tts_news.voice.catalog import SLOWEST_PACE_CHARS_PER_S, get_voice
 
 log = logging.getLogger(__name__)
 
-# The longest episode a job may make, estimated at the slowest voice's pace (espeak-urdu: ~8.4 spoken
-# characters a second): a 90-minute episode masters well inside 1 GB; 100,000 characters could be 3 hours.
+# The longest episode a job may make, estimated at the slowest voice's pace: a 90-minute episode masters
+# well inside 1 GB; 100,000 characters could be 3 hours.
 MAX_EPISODE_S = 90 * 60
-SLOWEST_CHARS_PER_S = 8.0
 # A run of letters longer than this is not a word but a flood (a hostile article, a broken paste):
 # refused when it is submitted, rather than spoken for hours.
 MAX_WORD_LETTERS = 100
 LONG_WORD_RE = re.compile(rf"[^\W\d_]{{{MAX_WORD_LETTERS + 1},}}")
 
-TASK_NAME = "tts_news.render_job"
-SPEECH_TASK_NAME = "tts_news.speech"
-# Speech requests are interactive (a client waits on the line): they go ahead of queued episodes.
-SPEECH_PRIORITY = 100
-
-
-def json_serializer():
-    """Huey's messages as JSON, not pickle: whoever can write to the queue (a Redis reachable on the
-    network) can only name our tasks with plain arguments, never run code in a worker."""
-    from huey.registry import Message
-    from huey.serializer import Serializer
-
-    def encode(value):
-        if isinstance(value, Message):
-            return {"$message": [encode(v) for v in value]}
-        if isinstance(value, datetime.datetime):
-            return {"$datetime": value.isoformat()}
-        if isinstance(value, (list, tuple)):
-            return [encode(v) for v in value]
-        if isinstance(value, dict):
-            return {str(k): encode(v) for k, v in value.items()}
-        if value is None or isinstance(value, (str, int, float, bool)):
-            return value
-        raise TypeError(f"the job queue carries only plain values, not {type(value).__name__}")
-
-    def decode(value):
-        if isinstance(value, dict):
-            if "$message" in value:
-                return Message(*(decode(v) for v in value["$message"]))
-            if "$datetime" in value:
-                return datetime.datetime.fromisoformat(value["$datetime"])
-            return {k: decode(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [decode(v) for v in value]
-        return value
-
-    class JsonSerializer(Serializer):
-        def _serialize(self, data) -> bytes:
-            return json.dumps(encode(data), ensure_ascii=False).encode("utf-8")
-
-        def _deserialize(self, data: bytes):
-            return decode(json.loads(data))
-
-    return JsonSerializer()
-
-
-def make_huey(settings: Settings):
-    from huey import PriorityRedisHuey, SqliteHuey
-
-    if settings.redis_url:
-        # Plain RedisHuey ignores priorities (speech must pass queued episodes); results are pushed
-        # to the waiting web process rather than polled for.
-        return PriorityRedisHuey("tts-news", url=settings.redis_url, notify_result=True,
-                                 serializer=json_serializer())
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("tts-news", filename=str(settings.data_dir / "queue.sqlite3"), serializer=json_serializer())
-
 
 class Service:
-    """The application service: checks and submits articles, sends jobs round again, asks for speech,
-    and keeps the queue and the data dir in bounds. Rendering is the worker's (`tts_news.worker`)."""
+    """Checks and submits articles, sends jobs round again, asks for speech, keeps the bounds."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.library = Library(settings.data_dir, settings.job_lease_s, settings.max_attempts)
-        self.huey = make_huey(settings)
-        self._worker = None
-        # The tasks run in whichever process consumes the queue, through that process's Worker. Neither
-        # returns a result through the queue: renders leave theirs in the library, speech its audio in
-        # a growing file in the data dir (the queue's database stays small).
-        self._task = self.huey.task(name=TASK_NAME)(lambda job_id: self.worker.render_job(job_id))
-        self._speech = self.huey.task(name=SPEECH_TASK_NAME, priority=SPEECH_PRIORITY)(
-            lambda *request: self.worker.speak_request(*request))
-
-    @property
-    def worker(self):
-        """This process's worker (made when the first task arrives, or when a worker starts)."""
-        if self._worker is None:
-            from tts_news.jobs.worker import Worker
-
-            self._worker = Worker(self)
-        return self._worker
+        self.queue = Queue(settings)
 
     # -- the submitting side --------------------------------------------------------------------
     def check_voice(self, name: str | None) -> str:
         """The voice a job will ask for; unknown voices and ones that cannot be had fail now, not later."""
-        from tts_news.voice.catalog import get_voice
-
         voice = get_voice(self.settings, name or self.settings.voice)
         if name and name != self.settings.voice and not voice.is_installed(self.settings) and (
                 self.settings.offline or not voice.downloadable):
@@ -149,10 +71,6 @@ class Service:
 
     def check_text(self, text: str, title: str | None = None) -> None:
         """An article with something to say, within the limits — refused now, not by a job that fails later."""
-        from tts_news.render.episode import normalizer_for
-        from tts_news.text.article import check_article
-        from tts_news.text.script import build_script
-
         check_article(text, self.settings)
         if title is not None and len(title) > self.settings.max_title_chars:
             raise UserError(f"the title has {len(title)} characters; the limit is {self.settings.max_title_chars}")
@@ -162,7 +80,7 @@ class Service:
         script = build_script(text, normalizer_for(self.settings))
         if not script.to_say:
             raise UserError("the article has nothing a voice can say (no words, only symbols or markup)")
-        seconds = sum(len(s.spoken) for _, s in script.to_say) / SLOWEST_CHARS_PER_S
+        seconds = sum(len(s.spoken) for _, s in script.to_say) / SLOWEST_PACE_CHARS_PER_S
         if seconds > MAX_EPISODE_S:
             raise TooLarge(f"the article would take about {seconds / 3600:.1f} hours to read; an episode may be at "
                            f"most {MAX_EPISODE_S // 60} minutes: split it into parts")
@@ -189,8 +107,6 @@ class Service:
                    client: str | None = None, source: str = "web") -> Job:
         """An article from a web page: fetched (guarded), extracted, then queued like pasted text; the job
         keeps the page's address."""
-        from tts_news.core.http import article_from_url
-
         self.check_voice(voice)
         self.check_room(client)  # refuse before fetching, not after
         article = article_from_url(url, self.settings)
@@ -201,7 +117,7 @@ class Service:
         """Queue a recorded job. An unreachable queue (Redis restarting) loses nothing: the record
         stays queued and the workers' sweeps send it once the queue answers again."""
         try:
-            self._task(job_id)
+            self.queue.send_job(job_id)
         except Exception as err:
             log.warning("job %s is recorded but the queue is unreachable (%s); it will be sent when it is back",
                         job_id, err)
@@ -212,47 +128,15 @@ class Service:
         self._send(job.id)
         return job
 
-    def recover(self) -> int:
-        """Send again every job a dead worker held, and queued jobs the queue no longer holds (e.g. a
-        queue file deleted, or the enqueue lost). A job sent twice is still rendered once."""
-        pending = {t.args[0] for t in self.huey.pending() if t.name == TASK_NAME and t.args}
-        lost = [j for j in self.library.jobs(status="queued", limit=10_000) if j.id not in pending]
-        orphans = self.library.orphans()
-        for job in orphans:  # a dead worker's partial live stream: listeners wait for the next one
-            remove_stream(self.library.live_path(job.id))
-        again = orphans + lost
-        for job in again:
-            log.warning("job %s: %s; sending it again", job.id,
-                        "its worker stopped" if job.status == "running" else "not in the queue")
-            self._task(job.id)
-        return len(again)
-
     def delete(self, job_id: str) -> None:
         """An editor removes a job: its record, episode files and any live stream; the feed drops it."""
         self.library.delete(job_id)
-        remove_stream(self.library.live_path(job_id))
+        job_stream(self.settings.data_dir, job_id).remove()
 
-    def start_speech(self, text: str, *, voice: str | None, fmt: str, speed: float):
-        """Ask a worker (which owns the voice model) to speak a short text; returns the file its audio
+    def start_speech(self, text: str, *, voice: str | None, fmt: str, speed: float) -> tuple[Stream, Result]:
+        """Ask a worker (which owns the voice model) to speak a short text; returns the stream its audio
         will grow in, and the queued task (`.revoke()` if nobody waits for it any more)."""
-        from tts_news.render.speech import stream_path
-
         self.check_room()
         request_id = uuid.uuid4().hex
-        path = stream_path(self.settings.data_dir, request_id, fmt)
-        return path, self._speech(text, voice, fmt, speed, request_id)
-
-    def remove_expired(self, now: float | None = None) -> int:
-        """Unpublished episodes and speech leftovers older than TTS_NEWS_KEEP_DAYS go; published
-        episodes stay (they are the feed)."""
-        cutoff = (now or time.time()) - self.settings.keep_days * 86400
-        removed = self.library.remove_unpublished(cutoff)
-        speech = self.settings.data_dir / "speech"
-        leftovers = [p for p in speech.glob("*") if p.is_file() and p.stat().st_mtime < cutoff] \
-            if speech.is_dir() else []
-        for path in leftovers:
-            path.unlink(missing_ok=True)
-        if removed or leftovers:
-            log.info("removed %d unpublished episodes and %d speech files older than %g days",
-                     len(removed), len(leftovers), self.settings.keep_days)
-        return len(removed) + len(leftovers)
+        stream = speech_stream(self.settings.data_dir, request_id, fmt)
+        return stream, self.queue.send_speech(text, voice, fmt, speed, request_id)

@@ -1,8 +1,9 @@
-"""The worker: renders queued jobs and speech requests with the voice model it holds.
+"""The worker: renders queued jobs and speech requests with the voice models it holds, and sweeps.
 
 One per `tts-news worker` process, or a thread inside `tts-news serve`. It claims a job before rendering
-(a duplicate queue entry is harmless), beats a heartbeat while it renders, streams each sentence to live
-listeners, and sweeps for jobs whose worker died and sends them again.
+(a duplicate queue entry is harmless), beats a heartbeat while it renders (its lease), streams each
+sentence to live listeners through the Renderer, and sweeps: jobs whose worker died, and queued jobs
+the queue lost, are sent again; expired files are removed.
 """
 
 from __future__ import annotations
@@ -10,17 +11,18 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 import threading
 import time
-from pathlib import Path
 
-from tts_news.audio.live import info_file, read_json
 from tts_news.core.config import Settings
 from tts_news.core.errors import NewsError, NotFound
-from tts_news.jobs.library import Job, worker_id
-from tts_news.jobs.service import Service
+from tts_news.jobs.library import Job, Library, worker_id
+from tts_news.jobs.queue import Queue
+from tts_news.jobs.streams import job_stream, remove_speech_leftovers, speech_stream
+from tts_news.render.renderer import Renderer
 from tts_news.text.normalize import TextWarning
+from tts_news.voice.catalog import Voice
+from tts_news.voice.install import ProgressFn, choose_voice
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +30,6 @@ log = logging.getLogger(__name__)
 # minutes on a bad line): until this much time has passed, jobs speak with the fallback voice.
 FETCH_RETRY_S = 600.0
 DOWNLOAD_LOG_STEP = 0.1  # log a voice download's progress every 10 %
-# How long an idle consumer sleeps between polls of the queue at most (Huey backs off to this); a
-# speech request waits at most this long to be picked up.
-MAX_POLL_DELAY_S = 0.25
 CLEANUP_EVERY_S = 3600.0  # how often a sweeping worker removes expired files
 # A render that finishes no sentence for this long is stuck (a hung model, a wedged ffmpeg): it is failed.
 # Mastering a 100,000-character article takes ~1 minute on 2 cores; a sentence, seconds.
@@ -42,38 +41,34 @@ class Cancelled(Exception):
 
 
 class Worker:
-    """Renders what the service queued, in the process that consumes the queue."""
+    """Renders what is queued, in the process that consumes the queue."""
 
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        self.settings = service.settings
-        self.library = service.library
+    def __init__(self, settings: Settings, library: Library, queue: Queue) -> None:
+        self.settings = settings
+        self.library = library
+        self.queue = queue
         self._fetch_failed = -FETCH_RETRY_S
         self._moved: dict[str, float] = {}  # job id → when its render last finished a sentence
 
-    def _voice_settings(self) -> Settings:
-        if time.monotonic() - self._fetch_failed < FETCH_RETRY_S and not self.settings.offline:
-            return self.settings.replace(offline=True)
-        return self.settings
-
-    def _note_failed_download(self, settings: Settings, asked: str | None, spoken: str) -> None:
-        """Another voice than asked spoke because the asked one could not be fetched: back off fetching."""
-        if spoken != (asked or settings.voice) and not settings.offline:
-            self._fetch_failed = time.monotonic()
-
-    def choose_voice(self, name: str | None, notice=log.warning, progress=None):
-        from tts_news.voice.install import choose_voice
-
-        settings = self._voice_settings()
+    # -- voices ---------------------------------------------------------------------------------------
+    def choose_voice(self, name: str | None, notice=log.warning, progress: ProgressFn | None = None) -> Voice:
+        """The voice that will speak. A failed fetch of the default neural voice is not tried again for a
+        while: meanwhile the fallback speaks."""
+        settings = self.settings
+        if time.monotonic() - self._fetch_failed < FETCH_RETRY_S and not settings.offline:
+            settings = settings.replace(offline=True)
         voice = choose_voice(settings, name, progress, notice=notice)
-        self._note_failed_download(settings, name, voice.name)
+        if voice.name != (name or settings.voice) and not settings.offline:
+            self._fetch_failed = time.monotonic()
         return voice
+
+    def renderer(self, voice: Voice) -> Renderer:
+        """A renderer for this voice (its model is loaded once per process and kept; see voice.loader)."""
+        return Renderer(voice, self.settings)
 
     def preload(self) -> None:
         """Load the default voice's model now, once per worker process, so the first job does not wait
         (fetching its weights first if they are missing, with the progress in the log)."""
-        from tts_news.voice.loader import load_engine
-
         started = time.perf_counter()
         logged = [-DOWNLOAD_LOG_STEP]
 
@@ -84,19 +79,23 @@ class Worker:
                             total / 1e6)
 
         voice = self.choose_voice(None, progress=progress)
-        load_engine(voice, self.settings)
+        self.renderer(voice)
         log.warning("voice %s ready in %.1f s", voice.name, time.perf_counter() - started)
 
+    # -- the tasks ------------------------------------------------------------------------------------
     def speak_request(self, text: str, voice: str | None, fmt: str, speed: float, request_id: str) -> None:
-        """Speak a /v1/audio/speech request into the file the web process streams from."""
-        from tts_news.render.speech import stream_path, stream_speech
-
-        settings = self._voice_settings()
-        path = stream_path(settings.data_dir, request_id, fmt)
-        stream_speech(text, voice, fmt, speed, settings, path)
-        info = read_json(info_file(path)) or {}
-        if info.get("voice"):
-            self._note_failed_download(settings, voice, info["voice"])
+        """Speak a /v1/audio/speech request into the stream the web process sends on; a request that
+        cannot be spoken leaves its reason there instead."""
+        stream = speech_stream(self.settings.data_dir, request_id, fmt)
+        notices: list[str] = []
+        try:
+            renderer = self.renderer(self.choose_voice(voice, notice=notices.append))
+            renderer.speech(text, stream, fmt=fmt, speed=speed, notices=notices)
+        except NewsError as err:
+            if stream.info() is None:  # refused before it started; a started stream was ended with the reason
+                stream.refuse(err)
+            else:
+                log.warning("speech request %s failed: %s", request_id, err)
 
     def render_job(self, job_id: str) -> None:
         """Render one job, if it is still ours to render. Never raises: failure goes in the record."""
@@ -136,42 +135,29 @@ class Worker:
             self.library.beat(job_id, me)
 
     def _render(self, job: Job, me: str) -> None:
-        from tts_news.audio import live
-        from tts_news.render.episode import prepare, render
-        from tts_news.voice.loader import load_engine
-
         notices: list[str] = []
-        voice = self.choose_voice(job.voice, notice=notices.append)
-        script = prepare(job.text, voice, self.settings, title=job.title)
+        renderer = self.renderer(self.choose_voice(job.voice, notice=notices.append))
+        script = renderer.prepare(job.text, title=job.title)
         total = len(script.to_say)
-        early = [TextWarning.notice(n) for n in notices]
-        self.library.note(job.id, me, [w.as_dict() for w in early + script.warnings], voice.name)
+        early = [TextWarning.notice(n).as_dict() for n in notices]
+        self.library.note(job.id, me, early + [w.as_dict() for w in renderer.warnings(script)], renderer.voice.name)
         self.library.progress(job.id, me, 0, total)
         log.info("job %s: rendering %r, %d sentences, voice %s (attempt %d)", job.id, job.title[:60], total,
-                 voice.name, job.attempts)
+                 renderer.voice.name, job.attempts)
 
         def progress(done: int, _total: int) -> None:
             self._moved[job.id] = time.monotonic()
             if not self.library.progress(job.id, me, done, total, "speaking" if done < total else "mastering"):
                 raise Cancelled(f"job {job.id} is no longer this worker's (cancelled or deleted); stopped")
 
-        stream = live.LiveStream(self.library.live_path(job.id), load_engine(voice, self.settings).sample_rate,
-                                 lufs=self.settings.loudness_lufs, true_peak=self.settings.true_peak_db,
-                                 bitrate=self.settings.bitrate,
-                                 gain_db=live.calibrated_gain(self.settings.data_dir, voice.name))
-        try:
-            episode = render(script, voice, self.library.episode_path(job.id), self.settings, progress=progress,
-                             live=stream)
-        except BaseException as err:
-            stream.abort(str(err) or type(err).__name__)
-            raise
-        live.remember_gain(self.settings.data_dir, voice.name, episode.gain_db)
-        if not self.library.finish(job.id, me, title=episode.title, duration=episode.duration,
-                                   chapters=episode.chapters, warnings=[w.as_dict() for w in early + episode.warnings]):
+        stream = job_stream(self.settings.data_dir, job.id)
+        episode = renderer.episode(script, self.library.episode_path(job.id), progress=progress, live=stream)
+        finished = self.library.finish(job.id, me, title=episode.title, duration=episode.duration,
+                                       chapters=episode.chapters, warnings=early + [w.as_dict() for w in episode.warnings])
+        stream.remove()  # listeners still reading it keep their open file to the end
+        if not finished:
             self._discard(job.id)
-            live.remove(stream.path)
             return
-        live.remove(stream.path)  # listeners still reading it keep their open file to the end
         log.info("job %s: %s", job.id, episode.summary())
 
     def _discard(self, job_id: str) -> None:
@@ -183,27 +169,46 @@ class Worker:
                 path.unlink(missing_ok=True)
             log.info("job %s was deleted while it rendered; its files are removed", job_id)
 
-    # -- running a consumer ---------------------------------------------------------------------
-    def consumer(self, workers: int = 1):
-        """A Huey consumer of this worker's queue whose process stops at once on SIGTERM or Ctrl-C (see
-        `stop_on_signals`), rather than Huey's wait for the running render to end."""
-        from huey.consumer import Consumer
+    # -- sweeps ---------------------------------------------------------------------------------------
+    def recover(self) -> int:
+        """Send again every job a dead worker held, and queued jobs the queue no longer holds (e.g. a
+        queue file deleted, or the enqueue lost). A job sent twice is still rendered once."""
+        pending = self.queue.queued_job_ids()
+        lost = [j for j in self.library.jobs(status="queued", limit=10_000) if j.id not in pending]
+        orphans = self.library.orphans()
+        for job in orphans:  # a dead worker's partial live stream: listeners wait for the next one
+            job_stream(self.settings.data_dir, job.id).remove()
+        again = orphans + lost
+        for job in again:
+            log.warning("job %s: %s; sending it again", job.id,
+                        "its worker stopped" if job.status == "running" else "not in the queue")
+            self.queue.send_job(job.id)
+        return len(again)
 
-        class PromptConsumer(Consumer):
-            def _set_signal_handlers(self) -> None:
-                stop_on_signals()
+    def remove_expired(self, now: float | None = None) -> int:
+        """Unpublished episodes and speech leftovers older than TTS_NEWS_KEEP_DAYS go; published
+        episodes stay (they are the feed)."""
+        cutoff = (now or time.time()) - self.settings.keep_days * 86400
+        removed = len(self.library.remove_unpublished(cutoff))
+        leftovers = remove_speech_leftovers(self.settings.data_dir, cutoff)
+        if removed or leftovers:
+            log.info("removed %d unpublished episodes and %d speech files older than %g days", removed, leftovers,
+                     self.settings.keep_days)
+        return removed + leftovers
 
-        return PromptConsumer(self.service.huey, workers=workers, worker_type="thread", periodic=False,
-                              max_delay=MAX_POLL_DELAY_S, check_worker_health=True)
+    def start(self) -> int:
+        """What a worker does before it consumes: litter of killed processes removed, lost jobs sent again."""
+        self.library.remove_stale_parts()
+        return self.recover()
 
     def sweep_forever(self, stop: threading.Event) -> None:
         last_cleanup = 0.0
         while not stop.wait(max(1.0, self.settings.job_lease_s / 2)):
             try:
-                self.service.recover()
+                self.recover()
                 if time.monotonic() - last_cleanup > CLEANUP_EVERY_S:
                     last_cleanup = time.monotonic()
-                    self.service.remove_expired()
+                    self.remove_expired()
             except Exception:  # a locked database or an unreachable Redis must not end the sweeps
                 log.exception("sweeping for stopped jobs failed; trying again later")
 
@@ -225,19 +230,19 @@ def stop_on_signals() -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def start_embedded_worker(service: Service) -> threading.Event:
-    """The worker inside `tts-news serve`: a consumer thread, the voice loaded, the sweeps started."""
+def start_embedded_worker(settings: Settings, library: Library, queue: Queue) -> threading.Event:
+    """The worker inside `tts-news serve`: a consumer thread, the voice loaded, the sweeps started.
+    Setting the returned event stops it."""
     stop = threading.Event()
-    worker = service.worker
+    worker = Worker(settings, library, queue)
 
     def main() -> None:
         try:
             worker.preload()
         except Exception:
             log.exception("loading the default voice failed; jobs will report why")
-        service.library.remove_stale_parts()
-        service.recover()
-        consumer = worker.consumer()
+        worker.start()
+        consumer = queue.consumer(worker)
         consumer.start()
         threading.Thread(target=worker.sweep_forever, args=(stop,), daemon=True, name="sweeper").start()
         stop.wait()
@@ -245,29 +250,3 @@ def start_embedded_worker(service: Service) -> threading.Event:
 
     threading.Thread(target=main, daemon=True, name="embedded-worker").start()
     return stop
-
-
-def cmd_worker(args, settings: Settings) -> int:
-    logging.getLogger("tts_news").setLevel(logging.INFO)  # a worker's log says what it rendered
-    service = Service(settings)
-    worker = service.worker
-    worker.preload()
-    service.library.remove_stale_parts()
-    sent = service.recover()
-    stop = threading.Event()
-    threading.Thread(target=worker.sweep_forever, args=(stop,), daemon=True, name="sweeper").start()
-    where = settings.redis_url or str(Path(settings.data_dir) / "queue.sqlite3")
-    print(f"tts-news worker {worker_id()} ready: queue {where}, {sent} unfinished jobs sent again",
-          file=sys.stderr, flush=True)
-    try:
-        worker.consumer(args.threads).run()
-    finally:
-        stop.set()
-    return 0
-
-
-def add_command(sub) -> None:
-    p = sub.add_parser("worker", help="consume jobs (Redis: run one per machine or per core)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="jobs at once in this process (voices serialize synthesis; default 1)")
-    p.set_defaults(func=cmd_worker)

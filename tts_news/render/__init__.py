@@ -1,0 +1,1 @@
+"""The one Renderer: script → segments → audio → files, for episodes, bulletins and speech."""

@@ -1,24 +1,19 @@
-"""Short text → audio in a chosen format, streamed as it is spoken: what the OpenAI-compatible
-speech endpoint returns. A worker speaks into a growing file in the data dir; the web process sends
-it on as it grows (never through the queue's database).
-
-The same normalizer, voices and cache as episodes, levelled like a job's live stream; no tags,
-chapters or transcript.
-"""
+"""What one speech request may ask (the OpenAI-compatible speech endpoint): its text, format, speed and
+the length of audio it would make, checked where it arrives and again where it is spoken. The speaking
+itself is `Renderer.speech`."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
-from tts_news.audio import live
 from tts_news.audio.live import FORMATS
 from tts_news.core.config import Settings
-from tts_news.core.errors import NewsError, UserError
+from tts_news.core.errors import UserError
+from tts_news.render.newsroom import normalizer_for
+from tts_news.voice.catalog import SLOWEST_PACE_CHARS_PER_S
 
 MAX_INPUT_CHARS = 4096  # OpenAI's limit for one speech request
-MAX_SPEECH_S = 600  # the longest audio one request may make (10 minutes: 4,096 characters of prose at half speed)
-SPOKEN_CHARS_PER_S = 14.0  # an Urdu voice's pace at speed 1, spaces included (MMS and espeak: 13-16)
+# The longest audio one request may make: 4,096 characters of prose at half speed, at the slowest voice's
+# pace (about 12.5 minutes), fit; 4,096 digits (12,000 spoken characters) do not.
+MAX_SPEECH_S = 15 * 60
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 
 
@@ -46,8 +41,8 @@ def check_request(text: str, fmt: str, speed: float) -> None:
 
 def check_duration(spoken_chars: int, speed: float) -> None:
     """Speech is bounded by what it would say, not only by what was sent: 4,096 digits are 12,000 spoken
-    characters, a quarter of an hour of audio. Refused (400) past MAX_SPEECH_S at the asked speed."""
-    seconds = spoken_chars / SPOKEN_CHARS_PER_S / speed
+    characters, over a quarter of an hour of audio. Refused (400) past MAX_SPEECH_S at the asked speed."""
+    seconds = spoken_chars / SLOWEST_PACE_CHARS_PER_S / speed
     if seconds > MAX_SPEECH_S:
         raise SpeechRequestError(
             f"'input' would take about {seconds / 60:.0f} minutes to say at speed {speed:g}; the limit is "
@@ -57,45 +52,4 @@ def check_duration(spoken_chars: int, speed: float) -> None:
 
 def spoken_length(text: str, settings: Settings) -> int:
     """How many characters a voice would say for `text` (after the normalizer)."""
-    from tts_news.render.episode import normalizer_for
-
     return len(normalizer_for(settings).normalize(text).spoken)
-
-
-def stream_path(data_dir: Path, request_id: str, fmt: str) -> Path:
-    """Where a speech request's audio grows while it is spoken (the web process reads it from there)."""
-    if not re.fullmatch(r"[0-9a-f]{32}", request_id) or fmt not in FORMATS:
-        raise UserError("not a speech request id")
-    return data_dir / "speech" / f"{request_id}.{fmt}"
-
-
-def stream_speech(text: str, voice_name: str | None, fmt: str, speed: float, settings: Settings, path: Path) -> None:
-    """Speak `text` into the growing file `path`, sentence by sentence: the first bytes are there as
-    soon as the first sentence is spoken. The file's `.done` marker carries the warnings, or the
-    error (message, code, status) if the request could not be spoken."""
-    from tts_news.render.episode import assemble, counted_segments, prepare, segment_cache
-    from tts_news.voice.install import choose_voice
-    from tts_news.voice.loader import load_engine
-    from tts_news.voice.segments import unsayable
-
-    try:
-        check_request(text, fmt, speed)
-        notices: list[str] = []
-        voice = choose_voice(settings, voice_name, notice=notices.append)
-        engine = load_engine(voice, settings)
-        script = prepare(text, voice, settings, title="")
-        check_duration(sum(len(s.spoken) for _, s in script.to_say), speed)
-    except NewsError as err:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        live.write_json(live.done_marker(path), {"error": str(err), "code": err.code})
-        return
-    stream = live.LiveStream(path, engine.sample_rate, fmt=fmt, lufs=settings.loudness_lufs,
-                             true_peak=settings.true_peak_db, speed=speed,
-                             gain_db=live.calibrated_gain(settings.data_dir, voice.name), info={"voice": voice.name})
-    cache = segment_cache(settings)
-    # Plain text has no headline: every paragraph break is the same pause.
-    even = settings.replace(title_pause_ms=settings.paragraph_pause_ms)
-    assemble(counted_segments(script, voice, engine, cache), even, {}, live=stream)
-    cache.prune()
-    warnings = notices + [str(w) for w in script.warnings + unsayable(script, engine)]
-    stream.close(voice=voice.name, warnings=warnings)

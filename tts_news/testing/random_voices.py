@@ -1,5 +1,5 @@
-"""Random-weight Coqui VITS voices, built on the spot: a tiny one for tests, and one of the real MMS
-size and layout for benchmarks (`tts-news bench --voice mms-size`), so figures can be reproduced
+"""Test and benchmark fixtures, not runtime code: random-weight Coqui VITS voices, built on the spot —
+a tiny one for tests, and one of the real MMS size and layout for benchmarks (`tts-news bench --voice mms-size`), so figures can be reproduced
 where the real weights cannot be downloaded. They load through exactly the code users' voices load
 through, and cost the same compute per sentence as the real ones."""
 
@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import torch
 
 # Urdu letters, space and the sentence punctuation the normalizer keeps.
 URDU_CHARACTERS = "آءابپتٹثجچحخدڈذرڑزژسشصضطظعغفقکگلمنںوہھئیےۂۃؤ"
@@ -28,6 +26,7 @@ def _small_args() -> dict:
 def build_tiny_vits(folder: Path, sample_rate: int = 16000, **model_args) -> Path:
     """A Coqui VITS of a few hundred thousand parameters, saved as model.pth + config.json;
     `model_args` change its VitsArgs (a wider decoder, say)."""
+    import torch  # only where a voice is built: importing this module costs nothing
     from TTS.config.shared_configs import BaseAudioConfig
     from TTS.tts.configs.shared_configs import CharactersConfig
     from TTS.tts.configs.vits_config import VitsArgs, VitsConfig
@@ -100,6 +99,7 @@ def mms_size_voice_file(folder: Path, model_dir: Path, name: str = "mms-size", b
 def build_fairseq_mms(folder: Path, sample_rate: int = 16000) -> Path:
     """An MMS-layout folder (G_100000.pth, vocab.txt, config.json) with random weights of the real
     size: Coqui builds its default VITS for these, so the checkpoint must have every parameter."""
+    import torch
     from TTS.tts.configs.vits_config import VitsConfig
     from TTS.tts.models.vits import Vits
 

@@ -28,6 +28,10 @@ RUNTIMES = ("auto", "onnx", "torch")  # a Coqui voice: ONNX Runtime on CPU, torc
 # length_scale (above 1: slower reading).
 SCALES = ("noise_scale", "length_scale", "noise_scale_dp")
 FALLBACK_VOICE = "espeak-urdu"
+# The slowest shipped voice's pace at speed 1, spaces included: what bounds the audio a text can make
+# (an episode's length at submission, a speech request's). Measured: espeak-urdu says 11.7–12.2 spoken
+# characters a second on the seed and corpus articles; MMS reads faster.
+SLOWEST_PACE_CHARS_PER_S = 11.0
 REQUIRED = {"name": str, "label": str, "engine": str, "language": str, "license": str, "sample_rate": int}
 # Coqui model names: type/language/dataset/model, each part plain (no "..", no separators of its own).
 MODEL_NAME_RE = re.compile(r"[A-Za-z0-9_.+-]+(?:/[A-Za-z0-9_.+-]+){1,4}")
