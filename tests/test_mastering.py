@@ -136,6 +136,28 @@ def test_measuring_while_joining_gives_the_figures_of_the_joined_episode():
     assert np.isfinite(joined.source_lufs) and joined.gain_db != 0
 
 
+def test_with_a_first_pass_made_while_joining_the_finished_episode_is_not_read_again_to_measure_it():
+    """The point of measuring while joining: after the last sentence, mastering goes straight to the
+    delivery pass. (A gentle tone needs no limiter prediction, which would read the source.)"""
+    rate = 16000
+    t = np.arange(int(6 * rate)) / rate
+    tone = (0.05 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    timeline = joins.Timeline([(0, tone[: 3 * rate]), (4800, tone[3 * rate:])], rate)
+    reads: list[int] = []
+
+    def source():
+        reads.append(1)
+        return timeline.blocks()
+
+    meter = SourceMeter(rate)
+    for gap, piece in timeline.parts:
+        meter.listen(gap, piece)
+    Master(source, rate, lufs=-16, true_peak=-1.5, measured=meter).measure()
+    assert reads == []
+    Master(source, rate, lufs=-16, true_peak=-1.5).measure()  # without it, the source is read
+    assert reads == [1]
+
+
 def test_a_started_encoder_that_never_runs_leaves_nothing(tmp_path):
     encoder = encode.Mp3Encoder(tmp_path / "never.mp3", bitrate="96k", cover=None)
     assert encoder.fifo.exists() and encoder.path.exists()

@@ -133,13 +133,19 @@ def test_150_idle_connections_do_not_stop_healthz(settings):
         server.wait(10)
 
 
-def test_markdown_length_is_checked_before_parsing(tmp_path):
-    from tts_news.text.article import read_articles
+def test_markdown_length_is_checked_before_parsing(tmp_path, monkeypatch):
+    from tts_news.text import article
 
+    parsed: list[int] = []
+    parse = article.markdown_to_text
+    monkeypatch.setattr(article, "markdown_to_text", lambda text: parsed.append(len(text)) or parse(text))
     (tmp_path / "flood.md").write_text(" _a" * 60_000, encoding="utf-8")
+    (tmp_path / "story.md").write_text("# سرخی\n\nخبر کا *متن*۔\n", encoding="utf-8")
     started = time.monotonic()
-    articles, bad = read_articles(tmp_path, max_chars=100_000)
-    assert articles == [] and "limit" in bad[0].detail and time.monotonic() - started < 1
+    articles, bad = article.read_articles(tmp_path, max_chars=100_000)
+    assert [a.path.name for a in articles] == ["story.md"] and "limit" in bad[0].detail
+    assert parsed == [len("# سرخی\n\nخبر کا *متن*۔\n")]  # only the story within the limit was parsed
+    assert time.monotonic() - started < 1
 
 
 def test_deleting_a_job_while_it_renders_cancels_it_and_leaves_no_files(client, worker):

@@ -77,7 +77,7 @@ class Job:
     voice: str
     title: str
     text: str
-    stage: str = ""
+    step: str = ""  # what a running job is doing: preparing, speaking or mastering (the column `stage`)
     done: int = 0
     total: int = 0
     warnings: list[dict] = field(default_factory=list)
@@ -98,6 +98,11 @@ class Job:
     chapters: int | None = None
     client: str = ""  # who sent it (an API key's fingerprint, an editor, an address): for per-client caps
     source_url: str | None = None  # the web page the article was taken from
+
+    @property
+    def stage(self) -> str:
+        """Where the job is: its status, or while it runs, its step."""
+        return self.step if self.status == "running" and self.step else self.status
 
     @property
     def has_episode(self) -> bool:
@@ -191,12 +196,12 @@ class Library:
         overshoot; None when a cap refused it."""
         now = time.time()
         job = Job(id=job_id or new_job_id(), status="queued", voice=voice, title=title, text=text,
-                  stage="queued", source=source, published=published, created=now, updated=now, client=client,
+                  source=source, published=published, created=now, updated=now, client=client,
                   source_url=source_url)
-        values = (job.id, job.status, job.stage, job.voice, job.title, job.text, job.source, int(published),
+        values = (job.id, job.status, job.voice, job.title, job.text, job.source, int(published),
                   now, now, client, source_url)
-        sql = ("INSERT INTO jobs (id, status, stage, voice, title, text, source, published, created, updated,"
-               " client, source_url) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE 1")
+        sql = ("INSERT INTO jobs (id, status, voice, title, text, source, published, created, updated,"
+               " client, source_url) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE 1")
         args: list = [*values]
         if max_waiting is not None:
             sql += " AND (SELECT COUNT(*) FROM jobs WHERE status = 'queued') < ?"
@@ -268,7 +273,7 @@ class Library:
         if job.status == "running" and job.attempts >= self.max_attempts:
             # Its worker died during every one of its renders: a poison job, not sent round again.
             with self._db() as db:
-                db.execute("UPDATE jobs SET status='failed', stage='failed', error=?, finished=?, updated=?"
+                db.execute("UPDATE jobs SET status='failed', error=?, finished=?, updated=?"
                            " WHERE id=? AND status='running' AND updated=?",
                            (f"the render stopped its worker {job.attempts} times (out of memory, a crash); "
                             "it is not tried again automatically", now, now, job_id, job.updated))
@@ -296,10 +301,10 @@ class Library:
         with self._db() as db:
             return db.execute(f"UPDATE jobs SET {cols} WHERE id = ?{condition}", [*args, *condition_args]).rowcount
 
-    def progress(self, job_id: str, worker: str, done: int, total: int, stage: str = "speaking") -> bool:
+    def progress(self, job_id: str, worker: str, done: int, total: int, step: str = "speaking") -> bool:
         """Record progress; False when the job is no longer this worker's (cancelled, or taken over)."""
         now = time.time()
-        return self._update_held(job_id, worker, done=done, total=total, stage=stage, heartbeat=now) == 1
+        return self._update_held(job_id, worker, done=done, total=total, stage=step, heartbeat=now) == 1
 
     def beat(self, job_id: str, worker: str) -> None:
         self._update_held(job_id, worker, heartbeat=time.time())
@@ -313,7 +318,7 @@ class Library:
         size = self.episode_path(job_id).stat().st_size
         now = time.time()
         job = self.get(job_id)
-        return self._update_held(job_id, worker, status="done", stage="done", title=title, duration=duration,
+        return self._update_held(job_id, worker, status="done", title=title, duration=duration,
                                  chapters=chapters, size=size, warnings=warnings, finished=now,
                                  version=job.version + 1, published_at=job.published_at or now) == 1
 
@@ -321,7 +326,7 @@ class Library:
         """Stop a queued or running job: its worker notices at the next sentence and lets it go."""
         now = time.time()
         with self._db() as db:
-            return db.execute("UPDATE jobs SET status='failed', stage='failed', error='cancelled by an editor',"
+            return db.execute("UPDATE jobs SET status='failed', error='cancelled by an editor',"
                               " finished=?, updated=? WHERE id=? AND status IN ('queued', 'running')",
                               (now, now, job_id)).rowcount == 1
 
@@ -351,12 +356,12 @@ class Library:
         return self.get(job_id)
 
     def fail(self, job_id: str, worker: str, message: str) -> None:
-        self._update_held(job_id, worker, status="failed", stage="failed", error=message, finished=time.time())
+        self._update_held(job_id, worker, status="failed", error=message, finished=time.time())
 
     def requeue(self, job_id: str, *, voice: str | None = None) -> Job:
         """Send a finished or failed job round again (a new voice, a fixed lexicon); id and old audio
         stay until the new render replaces them."""
-        values = {"status": "queued", "stage": "queued", "error": None, "done": 0, "worker": None}
+        values = {"status": "queued", "stage": "", "error": None, "done": 0, "worker": None}
         if voice:
             values["voice"] = voice
         if not self._update_finished(job_id, **values):  # only a finished or failed job goes round again
@@ -398,5 +403,6 @@ class Library:
 def _job(row: sqlite3.Row) -> Job:
     data = dict(row)
     data["warnings"] = json.loads(data["warnings"] or "[]")
+    data["step"] = data.pop("stage")
     data["published"] = bool(data["published"])
     return Job(**data)
