@@ -8,7 +8,9 @@ from flask import Blueprint, jsonify
 from tts_news import __version__
 from tts_news.audio.live import FORMATS
 from tts_news.render.speech import MAX_INPUT_CHARS, MAX_SPEED, MIN_SPEED
+from tts_news.voice.catalog import all_voices
 from tts_news.web.common import service
+from tts_news.web.openai_api import MODELS, OPENAI_VOICES
 
 bp = Blueprint("openapi", __name__)
 
@@ -51,8 +53,6 @@ def _json(schema: dict, description: str = "OK") -> dict:
 
 
 def description(limit: int, voices: list[str]) -> dict:
-    from tts_news.web.openai_api import MODELS, OPENAI_VOICES
-
     voice = {"enum": [*voices, None]}
     job_ref = {"$ref": "#/components/schemas/Job"}
     job_id = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -137,7 +137,5 @@ def description(limit: int, voices: list[str]) -> dict:
 
 @bp.get("/api/openapi.json")
 def openapi_json():
-    from tts_news.voice.catalog import all_voices
-
     settings = service().settings
     return jsonify(description(settings.max_article_chars, sorted(all_voices(settings))))
