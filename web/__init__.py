@@ -7,20 +7,25 @@ model never lives here — workers own it.
 from __future__ import annotations
 
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, jsonify, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from tts_news.core.config import Settings
 from tts_news.core.errors import NewsError
 from tts_news.core.files import write_text_atomic
 from tts_news.jobs.service import Service
-from tts_news.web.errors import status_of
+from tts_news.web import api, feed, media, openai_api, openapi, pages, security
+from tts_news.web.errors import CrossSite, FormExpired, NotJson, error_body, status_of
 
 # JSON may escape every Urdu letter as \uXXXX: six bytes a character, plus room for the rest.
 JSON_BYTES_PER_CHAR = 6
 REQUEST_SLACK_BYTES = 64 * 1024
+# When Flask-Limiter cannot say when a client's window resets (its storage is not answering).
+DEFAULT_RETRY_AFTER_S = 60
 
 
 def _secret_key(settings: Settings) -> str:
@@ -41,13 +46,20 @@ def create_app(settings: Settings | None = None, *, queue: Service | None = None
         SECRET_KEY=_secret_key(settings),
         TRUSTED_HOSTS=settings.host_names,
         MAX_CONTENT_LENGTH=settings.max_article_chars * JSON_BYTES_PER_CHAR + REQUEST_SLACK_BYTES,
+        # One count per client across every web process when they share Redis.
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        # A form's token lasts as long as its session (as it always has): a tab left open over lunch
+        # still sends its article.
+        WTF_CSRF_TIME_LIMIT=None,
+        # Flask-WTF would also demand a same-site Referer over HTTPS; the cross-site rule below already
+        # refuses writes from other sites by Origin and Sec-Fetch-Site, and browsers that strip the
+        # Referer (privacy settings, extensions) must not lock an editor out.
+        WTF_CSRF_SSL_STRICT=False,
     )
     app.json.ensure_ascii = False
     if test_config:
         app.config.update(test_config)
     app.extensions["tts_news"] = queue or Service(settings)
-
-    from tts_news.web import api, feed, media, openai_api, openapi, pages, security
 
     for module in (api, media, pages, feed, openai_api, openapi, security):  # a blueprint per concern
         app.register_blueprint(module.bp)
@@ -57,13 +69,19 @@ def create_app(settings: Settings | None = None, *, queue: Service | None = None
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SECURE"] = settings.public_url.startswith("https://")
     app.jinja_env.filters.update(latin=pages.mark_latin, clock=pages.clock)
-    app.jinja_env.globals.update(csrf_token=pages.csrf_token, stage_text=pages.stage_text)
+    app.jinja_env.globals.update(stage_text=pages.stage_text)
     app.context_processor(pages.page_context)
-    app.extensions["tts_news_error_shapes"] = {"page": pages.error_page, "openai": openai_api.openai_error}
     security.login_manager.init_app(app)
-    app.extensions["tts_news_limiter"] = security.make_limiter(app, settings)
+    security.limiter.init_app(app)
 
+    # Before-request hooks run in the order they are added: a cross-site write is refused as such (403)
+    # before its missing form token is looked at.
     app.before_request(_refuse_cross_site_writes)
+    csrf = CSRFProtect(app)  # every form post; templates get csrf_token()
+    # The JSON APIs take Bearer keys, not cookies a form could ride on, and must be JSON (see below).
+    csrf.exempt(api.bp)
+    csrf.exempt(openai_api.bp)
+    app.register_error_handler(CSRFError, _form_expired)
     app.register_error_handler(NewsError, _news_error)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
@@ -73,23 +91,18 @@ def create_app(settings: Settings | None = None, *, queue: Service | None = None
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def _refuse_cross_site_writes():
+def _refuse_cross_site_writes() -> None:
     """No page on another site can make a browser change anything here: a write sent cross-site (the
     browser says so in Sec-Fetch-Site, or its Origin names another host) is refused, and API writes must
     be JSON (a plain HTML form cannot send that). The web form carries a CSRF token besides."""
     if request.method not in WRITE_METHODS:
-        return None
+        return
     origin = request.headers.get("Origin")  # "null" is an opaque origin (a sandboxed frame, a file)
     foreign = origin and (origin == "null" or urlsplit(origin).netloc != request.host)
     if request.headers.get("Sec-Fetch-Site") == "cross-site" or foreign:
-        return _render_error("a request from another site cannot change anything here", "cross_site", 403)
+        raise CrossSite("a request from another site cannot change anything here")
     if request.path.startswith(("/api/", "/v1/")) and request.mimetype not in ("application/json", ""):
-        return _render_error("send JSON with Content-Type: application/json", "unsupported_media_type", 415)
-    return None
-
-
-def error_body(message: str, code: str) -> dict:
-    return {"error": {"message": message, "code": code}}
+        raise NotJson("send JSON with Content-Type: application/json")
 
 
 def _wants_json() -> bool:
@@ -102,18 +115,19 @@ def _wants_json() -> bool:
 
 
 def _render_error(message: str, code: str, status: int):
-    from flask import current_app
-
-    shapes = current_app.extensions.get("tts_news_error_shapes", {})
-    if request.path.startswith("/v1/") and "openai" in shapes:
-        return shapes["openai"](message, code, status)
-    if not _wants_json() and "page" in shapes:
-        return shapes["page"](message, code, status)
+    if request.path.startswith("/v1/"):
+        return openai_api.openai_error(message, code, status)
+    if not _wants_json():
+        return pages.error_page(message, code, status)
     return jsonify(error_body(message, code)), status
 
 
 def _news_error(err: NewsError):
     return _render_error(str(err), err.code, status_of(err))
+
+
+def _form_expired(_: CSRFError):
+    return _news_error(FormExpired())
 
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
@@ -135,20 +149,14 @@ def _http_error(err: HTTPException):
 
 
 def _retry_after() -> int:
-    """Seconds until the client's limit resets (Flask-Limiter knows; 60 if it cannot say)."""
-    import time
-
-    from flask import g
-
-    limit = getattr(g, "view_rate_limit", None)
-    limiter = current_app.extensions.get("tts_news_limiter")
-    if limit is not None and limiter is not None:
-        try:
-            reset, _ = limiter.limiter.get_window_stats(limit[0], *limit[1])
-            return max(1, int(reset - time.time()) + 1)
-        except Exception:
-            pass
-    return 60
+    """Seconds until the client's window resets, as the limiter counted it."""
+    limit = security.limiter.current_limit
+    if limit is None:
+        return DEFAULT_RETRY_AFTER_S
+    try:
+        return max(1, limit.reset_at - int(time.time()))
+    except Exception:  # the storage (Redis) stopped answering: the limiter lets that pass, and so does this
+        return DEFAULT_RETRY_AFTER_S
 
 
 def _security_headers(response):

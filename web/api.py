@@ -6,10 +6,11 @@ import logging
 
 from flask import Blueprint, jsonify, request, url_for
 
-from tts_news.core.errors import UserError
+from tts_news.core.errors import Unavailable, UserError
 from tts_news.jobs.library import Job
 from tts_news.web.common import episode_urls, iso, service, unencodable_field, voice_choices
-from tts_news.web.security import check_api_writer, client_id
+from tts_news.web.errors import BadJson, NotJson, error_body, status_of
+from tts_news.web.security import check_api_writer, client_id, limiter, submit_rate
 
 bp = Blueprint("api", __name__)
 log = logging.getLogger(__name__)
@@ -51,14 +52,6 @@ def json_body() -> dict:
     return data
 
 
-class BadJson(UserError):
-    code = "invalid_json"
-
-
-class NotJson(UserError):
-    code = "unsupported_media_type"
-
-
 def optional_str(data: dict, key: str) -> str | None:
     value = data.get(key)
     if value is None:
@@ -76,13 +69,14 @@ def healthz():
         queued = queue.queue.pending_count()
     except Exception:  # the database or Redis is down: say so, with 503; the details go to the log only
         log.exception("health check failed")
-        return jsonify({"status": "unavailable",
-                        "error": {"message": "the job database or queue is not answering", "code": "unavailable"}}), 503
+        down = Unavailable("the job database or queue is not answering")
+        return jsonify({"status": "unavailable", **error_body(str(down), down.code)}), status_of(down)
     return jsonify({"status": "ok", "queue": "redis" if queue.settings.redis_url else "sqlite",
                     "queued": queued, "jobs": counts})
 
 
 @bp.post("/api/jobs")
+@limiter.limit(submit_rate)
 def create_job():
     check_api_writer()
     data = json_body()
@@ -117,6 +111,7 @@ def get_job(job_id: str):
 
 
 @bp.post("/api/jobs/<job_id>/render")
+@limiter.limit(submit_rate)
 def rerender_job(job_id: str):
     """Render again (after installing a voice or fixing the lexicon): same id, new audio URL."""
     check_api_writer()

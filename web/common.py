@@ -8,6 +8,7 @@ from flask import current_app, url_for
 
 from tts_news.jobs.library import Job
 from tts_news.jobs.service import Service
+from tts_news.voice.catalog import Voice, all_voices
 
 
 def service() -> Service:
@@ -46,9 +47,7 @@ def unencodable_field(data: dict) -> str | None:
     return None
 
 
-def voice_choices():
+def voice_choices() -> tuple[str, list[tuple[Voice, bool]]]:
     """The default voice's name, and every voice with whether its weights are here."""
-    from tts_news.voice.catalog import all_voices
-
     settings = service().settings
     return settings.voice, [(v, v.is_installed(settings)) for v in all_voices(settings).values()]

@@ -22,7 +22,7 @@ from tts_news.jobs.streams import Stream
 from tts_news.render.speech import SpeechRequestError, check_duration, check_request, spoken_length
 from tts_news.web.common import service, unencodable_field
 from tts_news.web.errors import Relayed, status_of
-from tts_news.web.security import bearer_key, key_is_valid
+from tts_news.web.security import bearer_key, key_is_valid, limiter, speech_rate
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
 
@@ -68,6 +68,7 @@ def _field(data: dict, name: str, kind: type | tuple, default=None, required: bo
 
 
 @bp.post("/audio/speech")
+@limiter.limit(speech_rate)
 def speech():
     data = request.get_json(silent=True) if request.is_json else None
     if not isinstance(data, dict):

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
 from markupsafe import Markup, escape
 
-from tts_news.audio.sidecars import read_transcript_json, read_vtt
+from tts_news.audio.sidecars import CHAPTERS, TRANSCRIPT, read_transcript_json
 from tts_news.core.config import PROJECT_ROOT
 from tts_news.core.errors import NewsError, UnknownVoice, UserError, VoiceUnavailable
 from tts_news.core.http import FetchError
 from tts_news.jobs.library import Job
 from tts_news.web.common import episode_urls, service, voice_choices
-from tts_news.web.errors import status_of
-from tts_news.web.security import client_id, editor_required
+from tts_news.web.errors import STATUS_BY_CLASS, status_of
+from tts_news.web.security import client_id, editor_required, limiter, submit_rate
 
 bp = Blueprint("pages", __name__)
 
@@ -40,8 +40,6 @@ STAGES = {
 
 
 def page_context() -> dict:
-    from flask_login import current_user
-
     settings = service().settings
     signed_in = current_user.is_authenticated
     return {"show_title": settings.show_title, "signed_in": signed_in,
@@ -76,19 +74,6 @@ def stage_text(job: Job) -> str:
     return STAGES.get(job.stage, STAGES.get(job.status, job.status))
 
 
-def csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
-
-
-def check_csrf() -> None:
-    sent = request.form.get("csrf_token", "")
-    if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
-        raise UserError("فارم کی میعاد ختم ہو گئی؛ صفحہ دوبارہ کھول کر پھر بھیجیں۔ (the form's security token "
-                        "is missing or stale: reload the page and send it again)")
-
-
 def error_page(message: str, code: str, status: int):
     return render_template("error.html", message=message, code=code, status=status), status
 
@@ -117,13 +102,13 @@ def sample():
 
 
 @bp.post("/jobs")
+@limiter.limit(submit_rate)
 @editor_required
 def submit():
-    check_csrf()
     queue = service()
     form = {k: request.form.get(k, "") for k in ("title", "text", "voice", "url")}
     errors = {}
-    status = 400
+    status = STATUS_BY_CLASS[UserError]  # what the form itself finds wrong is the user's to mend
     text = form["text"].replace("\r\n", "\n")
     url = form["url"].strip()
     limit = queue.settings.max_article_chars
@@ -142,6 +127,7 @@ def submit():
                 job = queue.submit(text, title=title, voice=voice, client=client_id())
         except (UnknownVoice, VoiceUnavailable) as err:
             errors["voice"] = str(err)
+            status = status_of(err)
         except FetchError as err:  # the page could not be had: said in Urdu, the details after
             errors["url"] = f"{err.urdu} ({err})"
             status = status_of(err)
@@ -161,9 +147,9 @@ def job(job_id: str):
 
 
 @bp.post("/jobs/<job_id>/render")
+@limiter.limit(submit_rate)
 @editor_required
 def rerender(job_id: str):
-    check_csrf()
     service().rerender(job_id, client=client_id())
     return redirect(url_for("pages.job", job_id=job_id), 303)
 
@@ -171,7 +157,6 @@ def rerender(job_id: str):
 @bp.post("/jobs/<job_id>/delete")
 @editor_required
 def delete(job_id: str):
-    check_csrf()
     service().delete(job_id)
     return redirect(url_for("pages.episodes"), 303)
 
@@ -188,15 +173,11 @@ def episode(job_id: str):
     job = library.get(job_id)
     if not job.has_episode:
         return redirect(url_for("pages.job", job_id=job.id))
-    vtt = library.episode_path(job.id, ".vtt")
-    structured = library.episode_path(job.id, ".transcript.json")
-    chapters_file = library.episode_path(job.id, ".chapters.json")
-    if not vtt.exists() or not chapters_file.exists():
+    transcript = library.episode_path(job.id, TRANSCRIPT)
+    chapters_file = library.episode_path(job.id, CHAPTERS)
+    if not transcript.exists() or not chapters_file.exists():
         abort(404)
-    if structured.exists():  # the cues with their paragraphs, as the renderer wrote them
-        cues = read_transcript_json(json.loads(structured.read_text(encoding="utf-8")))
-    else:  # an episode rendered before the JSON transcript: its paragraphs ride in the VTT cue ids
-        cues = read_vtt(vtt.read_text(encoding="utf-8"))
+    cues = read_transcript_json(json.loads(transcript.read_text(encoding="utf-8")))  # with their paragraphs
     paragraphs: dict[int, list] = {}
     for i, cue in enumerate(cues):
         paragraphs.setdefault(cue.paragraph, []).append((i, cue))

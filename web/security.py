@@ -4,8 +4,10 @@ Listener routes (pages, episodes, feed, files) are public. Every write — `POST
 `/v1/*` and the web form — needs a credential once one is configured (`TTS_NEWS_API_KEY(S)` for the
 APIs as `Authorization: Bearer KEY`; `TTS_NEWS_EDITORS` for the form, signed in through Flask-Login).
 With none configured the app is open, as it should be on 127.0.0.1 (`serve` warns loudly when it is
-not). Rate limits per client come from Flask-Limiter (memory storage, or Redis when
-TTS_NEWS_REDIS_URL is set, so every web process counts together).
+not). Rate limits per client come from Flask-Limiter: the one `limiter` below, whose limits sit on
+the routes themselves and are read from the app's settings on each request; `create_app` gives it its
+storage (memory, or Redis when TTS_NEWS_REDIS_URL is set, so every web process counts together). Forms
+carry Flask-WTF's CSRF token, checked before any view runs (see `create_app`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from werkzeug.security import check_password_hash
 from tts_news.core.config import Settings
 from tts_news.core.errors import Unauthorized
 from tts_news.web.common import service
+from tts_news.web.errors import status_of
 
 bp = Blueprint("security", __name__)
 login_manager = LoginManager()
@@ -71,6 +74,23 @@ def client_id() -> str:
     return f"addr:{request.remote_addr or 'unknown'}"
 
 
+# Module-level so that the routes can carry their limits; the storage comes from the app
+# (RATELIMIT_STORAGE_URI, set by create_app), and the app last given to init_app holds it: a web process
+# serves one app. A storage that stops answering lets requests through rather than failing them
+# (swallow_errors): a Redis hiccup must not take writes down.
+limiter = Limiter(key_func=client_id, headers_enabled=True, strategy="fixed-window", swallow_errors=True)
+
+
+def submit_rate() -> str:
+    """Per client: POST /api/jobs, the web form and re-renders (TTS_NEWS_SUBMIT_RATE)."""
+    return settings().submit_rate
+
+
+def speech_rate() -> str:
+    """Per client: /v1/audio/speech (TTS_NEWS_SPEECH_RATE)."""
+    return settings().speech_rate
+
+
 def check_api_writer() -> None:
     """Raise 401 unless the request carries a valid API key (when any credential is configured)."""
     if settings().credentials_configured and not key_is_valid(bearer_key()):
@@ -98,11 +118,8 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    from tts_news.web.pages import check_csrf
-
-    error = None
+    error, status = None, 200
     if request.method == "POST":
-        check_csrf()
         name = request.form.get("name", "").strip()
         password = request.form.get("password", "")
         digest = settings().editor_hashes.get(name)
@@ -112,31 +129,15 @@ def login():
         if not name and key_is_valid(password):
             login_user(Editor(KEY_EDITOR))
             return redirect(_safe_next(request.form.get("next")), 303)
-        error = "نام یا پاس ورڈ درست نہیں۔"
-    status = 401 if error else 200
+        refused = Unauthorized("نام یا پاس ورڈ درست نہیں۔")
+        error, status = str(refused), status_of(refused)
     return render_template("login.html", error=error, next=request.values.get("next", ""),
                            configured=settings().credentials_configured), status
 
 
 @bp.post("/logout")
 def logout():
-    from tts_news.web.pages import check_csrf
-
-    check_csrf()
     logout_user()
     return redirect(url_for("pages.home"), 303)
 
 
-def make_limiter(app, settings: Settings) -> Limiter:
-    storage = settings.redis_url or "memory://"
-    limiter = Limiter(key_func=client_id, app=app, storage_uri=storage, headers_enabled=True,
-                      strategy="fixed-window", swallow_errors=True)
-    limits = {
-        "api.create_job": settings.submit_rate, "api.rerender_job": settings.submit_rate,
-        "pages.submit": settings.submit_rate, "pages.rerender": settings.submit_rate,
-        "openai.speech": settings.speech_rate,
-    }
-    for endpoint, rate in limits.items():
-        if endpoint in app.view_functions:
-            app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])
-    return limiter

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from pathlib import Path
 
 from tts_news.audio.timeline import Chapter, Cue, Timeline
@@ -51,19 +50,6 @@ def vtt_text(cues: list[Cue]) -> str:
         text = html.escape(xml_safe(cue.text).replace("-->", "→").replace("\n", " "), quote=False)
         lines += [f"p{cue.paragraph}-s{i}", f"{timestamp(cue.start)} --> {timestamp(cue.end)}", text, ""]
     return "\n".join(lines)
-
-
-VTT_CUE_RE = re.compile(r"^p(\d+)-s\d+\n(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})\n(.*)$", re.M)
-
-
-def read_vtt(text: str) -> list[Cue]:
-    """The cues `vtt_text` wrote, paragraph numbers included (they ride in the cue identifiers)."""
-    def seconds(h: str, m: str, s: str, ms: str) -> float:
-        return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
-
-    return [Cue(seconds(*m.group(2, 3, 4, 5)), seconds(*m.group(6, 7, 8, 9)), html.unescape(m.group(10)),
-                int(m.group(1)))
-            for m in VTT_CUE_RE.finditer(text.replace("\r\n", "\n"))]
 
 
 def chapters_json(chapters: list[Chapter]) -> dict:
