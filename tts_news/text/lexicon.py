@@ -78,12 +78,17 @@ class Lexicon:
     def __init__(self, entries: dict[str, str] | None = None, kinds: dict[str, str] | None = None) -> None:
         self.exact: dict[str, str] = {}
         self.folded: dict[str, str] = {}
+        self.folded_caps: dict[str, str] = {}
         self.kinds: dict[str, str] = {}
         self.update(entries or {}, kinds)
 
     def update(self, entries: dict[str, str], kinds: dict[str, str] | None = None) -> None:
         self.exact.update(entries)
-        self.folded.update({k.lower(): v for k, v in entries.items()})
+        for key, spoken in entries.items():
+            # An acronym (WHO, IT, RAW) is not the English word in lower case (who, it, raw): its key matches
+            # any case but all lower case.
+            (self.folded_caps if key.isupper() and len(key) > 1 else self.folded)[key.lower()] = spoken
+            (self.folded if key.isupper() and len(key) > 1 else self.folded_caps).pop(key.lower(), None)
         for word in entries:
             self.kinds.pop(word.lower(), None)
         self.kinds.update({k.lower(): v for k, v in (kinds or {}).items() if v})
@@ -99,14 +104,15 @@ class Lexicon:
         return self._phrases
 
     def lookup(self, word: str) -> str | None:
-        return self.exact.get(word) or self.folded.get(word.lower())
+        low = word.lower()
+        return self.exact.get(word) or self.folded.get(low) or (None if word == low else self.folded_caps.get(low))
 
     def kind(self, word: str) -> str:
         """The entry's kind (person, team, acronym …), "" when the word has none or no entry."""
         return self.kinds.get(word.lower(), "")
 
     def __len__(self) -> int:
-        return len(self.folded)
+        return len(self.folded.keys() | self.folded_caps.keys())
 
     @classmethod
     def load(cls, user_file: Path | None = None) -> Lexicon:

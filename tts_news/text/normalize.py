@@ -715,7 +715,7 @@ class Normalizer:
             low = part.lower()
             if low in WEB_LABELS:
                 words.append(WEB_LABELS[low])
-            elif found := self.lexicon.lookup(part):
+            elif found := self.lexicon.lookup(part) or self.lexicon.lookup(part.upper()):  # nadra.gov.pk
                 words.append(found)
             elif len(low) <= 3 or not VOWELS_RE.search(low):
                 words.append(spell(low))
