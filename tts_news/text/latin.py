@@ -57,6 +57,9 @@ FREQUENT_NAME_COST = 1.0
 FREQUENT_NAME_COUNT = 10
 # Below this a roman-Urdu match of a word English does not know is sure; above, a guess to check.
 SURE_ROMAN_COST = 0.8
+# Past this a known word is a worse guess than the word's own letters: Zohaib is زوہیب, not the name زیب
+# reached by leaving out its o and h.
+WEAK_ROMAN_COST = 1.2
 # Spellings that English has and roman Urdu does not: a word with one is read by English letter rules.
 ENGLISH_SPELLING_RE = re.compile(r"c(?!h)|x|qu|ck|tion|sion|ough|igh|ph|wr|kn|[^aeiou]e$|[^aeiou]es$|oo?u|ea|y[^aeiou]")
 CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
@@ -146,7 +149,7 @@ def _weigh(word: str, roman) -> Reading:
     english_said = english.pronounce(word)
     if english_said is None:
         found = roman.match(word) if roman is not None else None
-        if found is not None:
+        if found is not None and (found.cost <= WEAK_ROMAN_COST or roman is None):
             return Reading(found.spelling, uncertain=found.cost > SURE_ROMAN_COST)
     elif roman is not None and (found := roman.match(word, names_only=True)) is not None:
         # Only a listed name competes with an English word: a word of news vocabulary that happens to fit an

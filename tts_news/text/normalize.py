@@ -25,6 +25,7 @@ from tts_news.text.latin import (
 from tts_news.text.lexicon import Lexicon
 from tts_news.text.markup import Furniture, Mapped, compose, strip_markup
 from tts_news.text.roman import RomanReader
+from tts_news.text.roman import guess as guess_roman
 
 SENTENCE_END = "۔؟!"
 PHRASE_BREAK = "،؛"
@@ -670,6 +671,17 @@ class Normalizer:
                 return said, end, False
         if (month := _latin_month(token, src, end)) is not None:
             return self._month(month, src, end)
+        if token.lower() in ARABIC_ARTICLES and (nxt := ARTICLE_NAME_RE.match(src, end)) \
+                and PREVIOUS_LATIN_RE.search(src, 0, end - len(token)):
+            # Inzamam ul Haq → انضمام الحق, Salah-ud-Din → صلاح الدین: the article is written ال on the name after it.
+            # The part after the article is an Arabic name word, never English (Haq is حق, not ہیک).
+            name = self.roman.read(nxt.group(1)) or self.lexicon.lookup(nxt.group(1))
+            if name is None:
+                name = guess_roman(nxt.group(1))
+                guesses.append(nxt.group(1))
+            if name.startswith("ا"):
+                name = name[1:]  # الحسن, not الاحسن: the article's alif stands for the name's own
+            return "ال" + name.replace(" ", ""), nxt.end(), False
         said = self._reading(token, guesses)
         if token.lower() in MODEL_WORDS and (m := MODEL_NUMBER_RE.match(src, end)):
             return f"{said} {english.english_number(int(m.group(1)))}", m.end(), False  # Pixel 9 → پکسل نائن
@@ -744,7 +756,11 @@ def _english_pieces(word: str, lookup) -> list[str] | None:
     return None
 
 
-PREVIOUS_LATIN_RE = re.compile(r"([A-Za-z]+)\s+$")
+PREVIOUS_LATIN_RE = re.compile(r"([A-Za-z]+)[\s-]+$")
+# The Arabic article inside South Asian names, however it is romanised (ul, ud, ur, al …), and the name part
+# it joins (Haq, Din, Rehman): ضیاء الحق, شمس الدین, فضل الرحمان.
+ARABIC_ARTICLES = {"ul", "ud", "ur", "uz", "al"}
+ARTICLE_NAME_RE = re.compile(r"[\s-]+([A-Z][a-z]+)(?![A-Za-z])")
 MODEL_NUMBER_RE = re.compile(r"\s(\d{1,3})(?![\d.,:/%A-Za-z])")
 
 
