@@ -60,6 +60,16 @@ def ascii_fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
+# Single characters that clean() may change; every other ASCII, Latin-1 or Arabic-block character is kept as
+# it is (NFC leaves a lone one of them unchanged), which spares the per-character work on most of a text.
+UNCHANGED_EXCEPT = (set(LOOKALIKES) | set(DIGITS) | set(SEPARATORS) | {ARABIC_HEH} | INVISIBLE | DIACRITICS
+                    | set(EXPANSIONS))
+
+
+def _plain(ch: str) -> bool:
+    return ch < "\u0300" or "\u0600" <= ch <= "\u06ff"
+
+
 def _is_presentation_form(ch: str) -> bool:
     return any(lo <= ord(ch) <= hi for lo, hi in PRESENTATION_RANGES)
 
@@ -91,6 +101,10 @@ def clean(text: str) -> Cleaned:
     origin: list[int] = []
     clusters = list(_clusters(text))
     for k, (start, cluster) in enumerate(clusters):
+        if len(cluster) == 1 and cluster not in UNCHANGED_EXCEPT and _plain(cluster):
+            out.append(cluster)  # most of an article: a letter, digit or space that needs nothing
+            origin.append(start)
+            continue
         if cluster in EXPANSIONS:
             piece = EXPANSIONS[cluster]
         elif cluster in INVISIBLE or cluster in DIACRITICS:
