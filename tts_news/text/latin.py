@@ -10,9 +10,11 @@ CMU dictionary (feature → فیچر); roman Urdu for the rest; the letter rules
 from __future__ import annotations
 
 import re
-import unicodedata
+from dataclasses import dataclass
 
 from tts_news.text import english
+from tts_news.text.cleanup import ascii_fold
+from tts_news.text.roman import guess as guess_roman
 
 LETTER_NAMES = {
     "a": "اے", "b": "بی", "c": "سی", "d": "ڈی", "e": "ای", "f": "ایف", "g": "جی", "h": "ایچ", "i": "آئی",
@@ -46,12 +48,21 @@ ABBREVIATIONS = {
 }
 MAX_SPELLED_LENGTH = 4  # NAB, WHO, BCCI: short capitals are initials; longer ones (BROMLEY) are words
 VOWEL_RE = re.compile(r"[aeiouy]", re.I)
+# How far (roman.Match.cost) a known spelling may stray from a word's likeliest letters and still beat an
+# English reading: Karachi کراچی 0.2, Afridi آفریدی 0.4, Imran عمران 0.6 pass; Harris حارث 1.3 does not.
+CLOSE_NAME_COST = 0.6
+# A looser fit still wins when Urdu news writes that spelling often: Mohammad محمد (0.8, 41 times in the
+# word list) — but not Harris حارث (1.3, never).
+FREQUENT_NAME_COST = 1.0
+FREQUENT_NAME_COUNT = 10
+# Below this a roman-Urdu match of a word English does not know is sure; above, a guess to check.
+SURE_ROMAN_COST = 0.8
+# Past this a known word is a worse guess than the word's own letters: Zohaib is زوہیب, not the name زیب
+# reached by leaving out its o and h.
+WEAK_ROMAN_COST = 1.2
+# Spellings that English has and roman Urdu does not: a word with one is read by English letter rules.
+ENGLISH_SPELLING_RE = re.compile(r"c(?!h)|x|qu|ck|tion|sion|ough|igh|ph|wr|kn|[^aeiou]e$|[^aeiou]es$|oo?u|ea|y[^aeiou]")
 CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
-
-
-def ascii_fold(word: str) -> str:
-    """é → e: accented Latin letters are read as their base letter."""
-    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
 
 
 def spell(word: str) -> str:
@@ -92,27 +103,68 @@ def split_words(token: str) -> list[str]:
     return CAMEL_RE.findall(token) or [token]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How a Latin token is said, and whether that is only a guess (letter rules, or a roman-Urdu spelling
+    on weak evidence): the pronunciation studio's preview marks guesses for a person to check."""
+
+    text: str
+    uncertain: bool = False
+
+
 def read_latin(token: str, lookup, roman=None) -> str:
-    """Read one Latin token (see the module's reading order). `roman` reads roman Urdu or returns None."""
+    """Read one Latin token (see the module's reading order). `roman` is a RomanReader or None."""
+    return reading(token, lookup, roman).text
+
+
+def reading(token: str, lookup, roman=None) -> Reading:
+    """`read_latin` with its evidence: the lexicon, initials, the CMU dictionary and a close roman-Urdu
+    match are sure; letter rules and loose matches are guesses."""
     if "." in token:  # U.S. / U.K.: dotted initials
-        return spell(token.replace(".", ""))
+        return Reading(spell(token.replace(".", "")))
     token = token.replace("’", "'")
     found = lookup(token)
     if found:
-        return found
+        return Reading(found)
     if "'" in token:  # Abdullah's → Abdullah
-        return read_latin(token.split("'")[0], lookup, roman)
+        return reading(token.split("'")[0], lookup, roman)
     parts = split_words(token)
     if len(parts) > 1:
-        return " ".join(read_latin(p, lookup, roman) for p in parts)
+        read = [reading(p, lookup, roman) for p in parts]
+        return Reading(" ".join(r.text for r in read), any(r.uncertain for r in read))
     word = ascii_fold(token)
     if len(word) == 1:
-        return spell(word)
+        return Reading(spell(word))
     if word.isupper() and (len(word) <= MAX_SPELLED_LENGTH or not VOWEL_RE.search(word)):
-        return spell(word)
-    known = english.is_english(word)
-    as_roman = roman(word, names_only=known) if roman is not None else None
-    return as_roman or english.pronounce(word) or transliterate(word)
+        return Reading(spell(word))
+    return _weigh(word, roman)
+
+
+def _weigh(word: str, roman) -> Reading:
+    """English and roman Urdu compete on evidence, not on which is tried first. A roman-Urdu spelling wins
+    when it is a known word or name whose letters fit closely (Karachi کراچی, Sharif شریف, Afridi آفریدی); an
+    English word of the CMU dictionary wins over a loose fit (Harris is ہیرس, not the name حارث, which needs
+    ح and ث for h and s). With neither, the letters are guessed — roman-Urdu letters for a word spelt like
+    roman Urdu (Arshad ارشد, not ارشاڈ), English letter rules otherwise — and the guess is marked."""
+    english_said = english.pronounce(word)
+    if english_said is None:
+        found = roman.match(word) if roman is not None else None
+        if found is not None and (found.cost <= WEAK_ROMAN_COST or roman is None):
+            return Reading(found.spelling, uncertain=found.cost > SURE_ROMAN_COST)
+    elif roman is not None and (found := roman.match(word, names_only=True)) is not None:
+        # Only a listed name competes with an English word: a word of news vocabulary that happens to fit an
+        # English word's letters (camera, horse) is a coincidence.
+        close = found.cost <= CLOSE_NAME_COST
+        # Two listed names joined (Islam|abad → اسلام آباد) is evidence no English word gives by chance.
+        compound = " " in found.spelling
+        frequent = found.cost <= FREQUENT_NAME_COST and (found.count >= FREQUENT_NAME_COUNT or compound)
+        if close or frequent:
+            return Reading(found.spelling)
+    if english_said is not None:
+        return Reading(english_said)
+    if roman is not None and not ENGLISH_SPELLING_RE.search(word.lower()) and (said := guess_roman(word)):
+        return Reading(said, uncertain=True)
+    return Reading(transliterate(word), uncertain=True)
 
 
 ROMAN_NUMERAL_RE = re.compile(r"(?=[IVXL])(L?X{0,3})(IX|IV|V?I{0,3})")

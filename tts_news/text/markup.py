@@ -19,7 +19,10 @@ from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 
+from markdown_it import MarkdownIt
+
 from tts_news.core.errors import UserError
+from tts_news.text.cleanup import URDU_LETTERS
 
 # Elements whose start or end breaks a paragraph, and elements whose content is never text.
 BLOCK_TAGS = {
@@ -38,7 +41,6 @@ TAG_RE = re.compile(r"</?(" + "|".join(sorted(KNOWN_TAGS, key=len, reverse=True)
 BLOCK_TAG_RE = re.compile(r"</?(" + "|".join(sorted(BLOCK_TAGS, key=len, reverse=True)) + r")\b[^<>]*>", re.I)
 ENTITY_RE = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 LATIN_LETTERS = "A-Za-z"
-URDU_LETTERS = "\u0620-\u064A\u066E-\u06D3\u06D5\u06FA-\u06FF"
 # A photo credit after a credit label: Latin-script names, agencies and separators.
 CREDIT = r"(?:[\s,/&]+[A-Za-z][A-Za-z0-9.&'’\-]*)+"
 
@@ -207,8 +209,6 @@ def strip_markup(source: str) -> Mapped:
 def markdown_to_text(source: str) -> str:
     """A Markdown article as the text a newsreader reads: parsed by markdown-it-py, markup gone, each
     block its own paragraph, link and image text kept."""
-    from markdown_it import MarkdownIt
-
     rendered = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough").render(source)
     return html_to_text(rendered).text
 

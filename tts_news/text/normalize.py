@@ -11,16 +11,22 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from tts_news.text import english, numbers
-from tts_news.text.cleanup import clean
-from tts_news.text.latin import ABBREVIATIONS, read_latin, read_roman_numeral, roman_value, spell
+from tts_news.text import english, helplines, numbers
+from tts_news.text.cleanup import URDU_LETTERS, clean, is_urdu_letter
+from tts_news.text.latin import (
+    ABBREVIATIONS,
+    MAX_SPELLED_LENGTH,
+    read_latin,
+    read_roman_numeral,
+    reading,
+    roman_value,
+    spell,
+)
 from tts_news.text.lexicon import Lexicon
 from tts_news.text.markup import Furniture, Mapped, compose, strip_markup
 from tts_news.text.roman import RomanReader
+from tts_news.text.roman import guess as guess_roman
 
-URDU_LETTER_RANGE = (0x0620, 0x06FF)
-# Urdu and Arabic letters, without the Arabic-block digits and punctuation (۔ is U+06D4).
-LETTERS = "\u0620-\u064A\u066E-\u06D3\u06D5\u06EE\u06EF\u06FA-\u06FF"
 SENTENCE_END = "۔؟!"
 PHRASE_BREAK = "،؛"
 # Punctuation in the spoken text: sentence ends and phrase breaks, in their Urdu forms.
@@ -29,6 +35,13 @@ SPOKEN_PUNCTUATION = SENTENCE_END + PHRASE_BREAK
 MONTHS = (
     "جنوری فروری مارچ اپریل مئی جون جولائی اگست ستمبر اکتوبر نومبر دسمبر".split()
 )
+# English month names in Latin script, as Urdu papers write them. A full name is a month when capitalised;
+# "May" and the short forms (Jan, Mar, Dec …) are names or words too, so they are months only next to a number.
+LATIN_MONTHS = {name: i for i, name in enumerate(
+    "january february march april may june july august september october november december".split(), 1)}
+LATIN_MONTH_SHORT = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+                     "oct": 10, "nov": 11, "dec": 12}
+MONTH_NEEDS_NUMBER = {"may"} | set(LATIN_MONTH_SHORT)
 HIJRI_MONTHS = "محرم صفر ربیع جمادی رجب شعبان رمضان شوال ذوالقعدہ ذوالحجہ ذیقعد ذوالقعد".split()
 SCALE_AFTER_NUMBER = {"سو", "ہزار", "لاکھ", "کروڑ", "ارب", "کھرب", "ملین", "بلین", "ٹریلین"}
 LATIN_SCALES = {"million": "ملین", "billion": "بلین", "trillion": "ٹریلین", "m": "ملین", "bn": "بلین"}
@@ -79,6 +92,9 @@ MODEL_WORDS = {
     "ipad", "redmi", "oppo", "vivo", "tecno", "infinix", "huawei", "honda", "corolla", "civic", "boeing",
     "airbus", "chapter", "season", "gen", "series", "version", "model", "pro", "max", "ultra", "plus",
 }
+# Capitals and at least this many digits are a flight (PK-303, PK303) or a number plate (ABC-786, LEA 1234 is
+# two tokens): their digits are read one by one, never as a quantity (سیون ایٹی سکس).
+PLATE_DIGITS = 3
 WEB_LABELS = {"com": "کام", "org": "آرگ", "net": "نیٹ", "info": "انفو", "www": ""}
 # Marks read as a pause: they become the Urdu phrase break or full stop.
 PAUSES = {
@@ -96,7 +112,7 @@ MAX_URL = 2000
 # A number longer than this is read digit by digit: no one says it as a quantity, and int() of an
 # unbounded string is refused by Python past 4,300 digits anyway.
 MAX_NUMBER_DIGITS = 15
-MONTH_AHEAD = r"(?!\s*(?:" + "|".join(MONTHS) + "))"
+MONTH_AHEAD = r"(?!\s*(?i:" + "|".join([*MONTHS, *LATIN_MONTHS, *LATIN_MONTH_SHORT]) + r")(?![a-z]))"
 ABBREVIATION_RE = "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))
 TOKEN_RE = re.compile(
     rf"""
@@ -118,8 +134,8 @@ TOKEN_RE = re.compile(
    |(?P<num>(?:(?<![\w)\]])[-−](?=\d))?{NUMBER})
    |(?P<abbr>(?<![A-Za-z])(?:{ABBREVIATION_RE})\.)
    |(?P<latin>(?:[A-Za-z]\.){{2,}}|[A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F]+(?:['’][A-Za-z]+)?)
-   |(?P<hashtag>[#@](?=[\w{LETTERS}]))
-   |(?P<word>[{LETTERS}]+)
+   |(?P<hashtag>[#@](?=[\w{URDU_LETTERS}]))
+   |(?P<word>[{URDU_LETTERS}]+)
    |(?P<other>\S)
     """,
     re.X,
@@ -130,13 +146,32 @@ ORDINAL_FORMS = {"واں": 0, "ویں": 1, "وین": 1, "وے": 2}
 UNIT_RE = re.compile(
     r"\s?(" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + r")(?![A-Za-z])"
 )
-NEXT_WORD_RE = re.compile(rf"\s*(?:؍\s*)?([{LETTERS}]+)")
+NEXT_WORD_RE = re.compile(rf"\s*(?:؍\s*)?([{URDU_LETTERS}]+)")
 LATIN_SCALE_RE = re.compile(r"\s?(million|billion|trillion|bn|m)\b", re.I)
 SUFFIX_CURRENCY_RE = re.compile(r"\s?([$£€₨])")
 PERCENT_RE = re.compile(r"\s?%")
 DECADE_RE = re.compile(r"['’]?s(?![A-Za-z])")
 YEAR_MARK_RE = re.compile(r"\s?ء")  # 2024ء, and "2002 ءکے" where the sign is glued to the next word
-HIJRI_MARK_RE = re.compile(rf"\s?ھ(?![{LETTERS}])")
+HIJRI_MARK_RE = re.compile(rf"\s?ھ(?![{URDU_LETTERS}])")
+# After a Latin month: its day (October 7, Oct. 7th) and maybe the year (October 7, 2023); a day is 1-31
+# and not the start of a time, a decimal or a longer number.
+MONTH_DAY_RE = re.compile(r"\.?\s+([0-3]?\d)(?:st|nd|rd|th)?(?![\d:%]|[.,]\d)(?:,?\s+(\d{4})(?![\d.,:]))?")
+MONTH_YEAR_RE = re.compile(r"\.?,?\s+\d{4}(?![\d.,:])")
+NEXT_LATIN_RE = re.compile(r"\s*(?:of\s+)?([A-Za-z]+)")
+PREVIOUS_NUMBER_RE = re.compile(r"\d(?:st|nd|rd|th)?\s+(?:of\s+)?$")
+# Half past a whole number with a duration or an amount: 7.5 سال → ساڑھے سات سال, 4.5 ارب → ساڑھے چار ارب
+# (1.5 ڈیڑھ and 2.5 ڈھائی have their own words). Percentages (12.5% بارہ اعشاریہ پانچ فیصد, the spec's
+# example), temperatures and cricket overs (7.5 overs is seven overs and five balls) keep the decimal point.
+HALF_NOUNS = {
+    "سال", "برس", "ماہ", "مہینے", "مہینوں", "ہفتے", "ہفتوں", "دن", "دنوں", "گھنٹے", "گھنٹہ", "گھنٹوں", "منٹ",
+    "سیکنڈ", "ہزار", "لاکھ", "کروڑ", "ارب", "کھرب", "ملین", "بلین", "ٹریلین", "روپے", "ڈالر", "کلو", "کلوگرام",
+    "گرام", "ٹن", "من", "لیٹر", "میٹر", "کلومیٹر", "میل", "فٹ", "انچ", "ایکڑ", "کنال", "مرلے", "گنا",
+}
+NOT_HALF_UNITS = {"°C", "°F", "°"}
+# 93* → ترانوے ناٹ آؤٹ: a batter's score with the not-out star; no innings is longer than this.
+NOT_OUT = "ناٹ آؤٹ"
+MAX_INNINGS = 500
+NOT_OUT_RE = re.compile(r"\*(?![\d*])")
 
 
 @dataclass(frozen=True)
@@ -147,6 +182,9 @@ class Span:
     spoken_end: int
     source_start: int
     source_end: int
+    # Only a guess (letter rules, a roman-Urdu spelling on weak evidence): the pronunciation studio's
+    # preview shows these for a person to check; the spoken text is the same either way.
+    uncertain: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +218,11 @@ class Normalized:
     spans: tuple[Span, ...]
     warnings: tuple[TextWarning, ...] = ()
 
+    @property
+    def uncertain(self) -> tuple[Span, ...]:
+        """The spans whose reading is a guess (spoken[s.spoken_start:s.spoken_end] from source[…])."""
+        return tuple(s for s in self.spans if s.uncertain)
+
     def source_range(self, spoken_start: int, spoken_end: int) -> tuple[int, int] | None:
         """The input characters behind spoken[spoken_start:spoken_end]."""
         hits = [s for s in self.spans if s.spoken_start < spoken_end and s.spoken_end > spoken_start]
@@ -209,10 +252,6 @@ class Options:
                 raise ValueError(f"{name} must be one of {sorted(allowed)}, not {getattr(self, name)!r}")
 
 
-def is_urdu_letter(ch: str) -> bool:
-    return URDU_LETTER_RANGE[0] <= ord(ch) <= URDU_LETTER_RANGE[1] and unicodedata.category(ch) == "Lo"
-
-
 def is_sayable(ch: str) -> bool:
     """What may appear in spoken text: Urdu letters, spaces and Urdu sentence punctuation."""
     return ch == " " or ch in SPOKEN_PUNCTUATION or is_urdu_letter(ch)
@@ -237,19 +276,19 @@ class _Builder:
     spans: list[Span] = field(default_factory=list)
     length: int = 0
 
-    def _append(self, text: str, start: int, end: int) -> None:
+    def _append(self, text: str, start: int, end: int, uncertain: bool = False) -> None:
         self.parts.append(text)
-        self.spans.append(Span(self.length, self.length + len(text), start, end))
+        self.spans.append(Span(self.length, self.length + len(text), start, end, uncertain))
         self.length += len(text)
 
-    def words(self, text: str, start: int, end: int) -> None:
+    def words(self, text: str, start: int, end: int, uncertain: bool = False) -> None:
         text = " ".join(text.split())
         if not text:
             return
         if self.length:
             self.parts.append(" ")
             self.length += 1
-        self._append(text, start, end)
+        self._append(text, start, end, uncertain)
 
     def pause(self, mark: str, start: int, end: int) -> None:
         last = self.parts[-1][-1] if self.parts else ""
@@ -293,6 +332,7 @@ class Normalizer:
             return (origin[a], origin[b - 1] + 1) if b > a else (origin[a], origin[a])
 
         pos = 0
+        guesses: list[str] = []  # the Latin words of the token being read whose reading is a guess
         phrases = self.lexicon.phrases
         while pos < len(src):
             m = TOKEN_RE.search(src, pos)
@@ -304,18 +344,19 @@ class Normalizer:
                 out.words(self.lexicon.lookup(" ".join(p.group().split())) or "", a, b)
                 pos = p.end()
                 continue
-            spoken, end, is_pause = self._read(_kind(m), m, src, warnings, source)
+            spoken, end, is_pause = self._read(_kind(m), m, src, warnings, source, guesses)
             a, b = source(m.start(), max(end, m.start() + 1))
             if is_pause:
                 out.pause(spoken, a, b)
             else:
-                out.words(spoken, a, b)
+                out.words(spoken, a, b, uncertain=bool(guesses))
+            guesses.clear()
             pos = max(end, m.end())
         spoken = out.text()
         return Normalized(spoken, tuple(out.spans), tuple(warnings))
 
     # -- dispatch ------------------------------------------------------------------------------------
-    def _read(self, kind, m, src, warnings, source) -> tuple[str, int, bool]:
+    def _read(self, kind, m, src, warnings, source, guesses) -> tuple[str, int, bool]:
         """Return (spoken text, index where reading stopped, whether it is a pause mark)."""
         end = m.end()
         if kind == "word":
@@ -324,7 +365,7 @@ class Normalizer:
         if kind == "num":
             return self._number(m.group("num"), src, m.start(), end)
         if kind == "latin":
-            return self._latin(m.group("latin"), src, end)
+            return self._latin(m.group("latin"), src, end, guesses)
         if kind == "cur":
             return self._currency(CURRENCIES[m.group("cur").replace(" ", "")], m.group("cnum"), src, end)
         if kind == "time":
@@ -340,7 +381,7 @@ class Normalizer:
         if kind == "vulgar":
             return self._vulgar(m.group("vwhole"), VULGAR[m.group("vf")]), end, False
         if kind == "alnum":
-            return self._alnum(m, src, end)
+            return self._alnum(m, src, end, guesses)
         if kind == "abbr":
             return ABBREVIATIONS[m.group()[:-1]], end, False
         if kind == "phone":
@@ -424,17 +465,22 @@ class Normalizer:
 
         if not negative and not fraction and "," not in whole:
             n = int(whole)
+            if len(whole) >= 2 and helplines.is_dialled(whole, src, start, end) and not _counted(rest):
+                return english.english_digits(whole), end, False  # ہیلپ لائن 1915 → ون نائن ون فائیو
             if m := ORDINAL_SUFFIX_RE.match(rest):
-                form = ORDINAL_FORMS[m.group(1)] if m.group(1) else _agreement(rest[m.end():])
+                if m.group(2) and 1 <= n <= 31 and _month_follows(rest[m.end():]):
+                    return _day(n), end + m.end(), False  # 7th October → سات اکتوبر
+                form = ORDINAL_FORMS[m.group(1)] if m.group(1) else _agreement(rest[m.end():], self.lexicon.lookup)
                 return numbers.ordinal(n, form), end + m.end(), False
             if m := HIJRI_MARK_RE.match(rest):
                 return f"{numbers.year(n)} ہجری", end + m.end(), False
             if m := YEAR_MARK_RE.match(rest):
                 said = numbers.year(n)
                 return (said + " عیسوی" if self.options.year_sign == "say" else said), end + m.end(), False
-            nxt = NEXT_WORD_RE.match(rest)
-            if nxt and n <= 31 and (nxt.group(1) in MONTHS or nxt.group(1) in HIJRI_MONTHS):
-                return ("یکم" if n == 1 else numbers.cardinal(n)), end, False
+            if 1 <= n <= 31 and _month_follows(rest):
+                return _day(n), end, False
+            if n <= MAX_INNINGS and (m := NOT_OUT_RE.match(rest)):
+                return f"{numbers.cardinal(n)} {NOT_OUT}", end + m.end(), False
             if m := DECADE_RE.match(rest):  # 1980s → انیس سو اسی کی دہائی; 80s → اسی کی دہائی
                 if n % 10 == 0 and (len(whole) == 4 or len(whole) == 2):
                     return f"{numbers.year(n)} کی دہائی", end + m.end(), False
@@ -449,9 +495,11 @@ class Normalizer:
             if int(fraction):
                 said += f" {numbers.cardinal(int(fraction))} پیسے"
             return said, end + nxt.end(), False
-        counted = nxt and nxt.group(1) in COUNT_NOUNS or UNIT_RE.match(rest) or PERCENT_RE.match(rest)
+        counted = _counted(rest)
         if body in ("1.5", "2.5") and counted:
             said = "ڈیڑھ" if body == "1.5" else "ڈھائی"
+        elif fraction == "5" and _half_amount_follows(rest):
+            said = _and_a_half(int(whole))
         else:
             said = self._plain_number(body)
         if negative:
@@ -475,6 +523,8 @@ class Normalizer:
                 spoken_number = self._plain_number(whole)
                 if paise:
                     currency = f"{currency} {numbers.cardinal(paise)} پیسے"
+            elif fraction == "5" and _half_amount_follows(src[end:]):
+                spoken_number = _and_a_half(int(whole))  # $4.5 billion → ساڑھے چار بلین ڈالر
             else:
                 spoken_number = self._plain_number(number)
         words = [spoken_number]
@@ -555,7 +605,7 @@ class Normalizer:
             return f"پونے {numbers.cardinal(n + 1)}"
         return f"{numbers.cardinal(n)} اور {part}"
 
-    def _alnum(self, m: re.Match, src: str, end: int) -> tuple[str, int, bool]:
+    def _alnum(self, m: re.Match, src: str, end: int, guesses: list[str]) -> tuple[str, int, bool]:
         """Letters with digits: T20 ٹی ٹوئنٹی, 4G فور جی, 3D تھری ڈی, U-16 انڈر سکسٹین, PK-303 پی کے تین صفر
         تین (flight numbers digit by digit), COVID-19 کووڈ نائنٹین; 10PM and 5GB are a time and a size."""
         if m.group("adigits2"):
@@ -568,10 +618,13 @@ class Normalizer:
         letters, digits = m.group("aletters"), m.group("adigits")
         if letters.upper() == "U" and m.group("ahyphen") and len(digits) == 2:
             return f"انڈر {english.english_number(int(digits))}", end, False
-        if len(letters) == 2 and letters.isupper() and m.group("ahyphen") and len(digits) >= 3:
-            return f"{spell(letters)} {numbers.digits(digits)}", end, False
+        if letters.isupper() and len(digits) >= PLATE_DIGITS and len(letters) <= MAX_SPELLED_LENGTH:
+            code = self.lexicon.lookup(letters) or spell(letters)
+            if len(letters) == 2:  # a flight: PK-303 → پی کے تین صفر تین
+                return f"{code} {numbers.digits(digits)}", end, False
+            return f"{code} {english.english_digits(digits)}", end, False  # a plate: ABC-786 → … سیون ایٹ سکس
         said = self.lexicon.lookup(letters) or (spell(letters) if letters.isupper() or len(letters) <= 2
-                                                else read_latin(letters, self.lexicon.lookup, self.roman.read))
+                                                else self._reading(letters, guesses))
         if len(digits) > 4 or digits.startswith("0"):
             return f"{said} {english.english_digits(digits)}", end, False
         return f"{said} {english.english_number(int(digits))}", end, False
@@ -603,17 +656,48 @@ class Normalizer:
         return f"{first} سے {tail}", new_end, False
 
     # -- Latin, URLs ---------------------------------------------------------------------------------
-    def _latin(self, token: str, src: str, end: int) -> tuple[str, int, bool]:
+    def _reading(self, token: str, guesses: list[str]) -> str:
+        read = reading(token, self.lexicon.lookup, self.roman)
+        if read.uncertain:
+            guesses.append(token)
+        return read.text
+
+    def _latin(self, token: str, src: str, end: int, guesses: list[str]) -> tuple[str, int, bool]:
         value = roman_value(token)
         if value is not None:
             # World War II → ورلڈ وار ٹو; Elizabeth II → الزبتھ دوم: a Roman numeral after a capitalised name
             before = PREVIOUS_LATIN_RE.search(src, 0, end - len(token))
             if before and before.group(1)[0].isupper() and (said := read_roman_numeral(value, before.group(1))):
                 return said, end, False
-        said = read_latin(token, self.lexicon.lookup, self.roman.read)
+        if (month := _latin_month(token, src, end)) is not None:
+            return self._month(month, src, end)
+        if token.lower() in ARABIC_ARTICLES and (nxt := ARTICLE_NAME_RE.match(src, end)) \
+                and PREVIOUS_LATIN_RE.search(src, 0, end - len(token)):
+            # Inzamam ul Haq → انضمام الحق, Salah-ud-Din → صلاح الدین: the article is written ال on the name after it.
+            # The part after the article is an Arabic name word, never English (Haq is حق, not ہیک).
+            name = self.roman.read(nxt.group(1)) or self.lexicon.lookup(nxt.group(1))
+            if name is None:
+                name = guess_roman(nxt.group(1))
+                guesses.append(nxt.group(1))
+            if name.startswith("ا"):
+                name = name[1:]  # الحسن, not الاحسن: the article's alif stands for the name's own
+            return "ال" + name.replace(" ", ""), nxt.end(), False
+        said = self._reading(token, guesses)
         if token.lower() in MODEL_WORDS and (m := MODEL_NUMBER_RE.match(src, end)):
             return f"{said} {english.english_number(int(m.group(1)))}", m.end(), False  # Pixel 9 → پکسل نائن
         return said, end, False
+
+    @staticmethod
+    def _month(month: int, src: str, end: int) -> tuple[str, int, bool]:
+        """October 7 → سات اکتوبر (Urdu says the day first); October 7, 2023 → سات اکتوبر دو ہزار تئیس;
+        February 2024 → فروری (the year is read as the next number)."""
+        name = MONTHS[month - 1]
+        if (m := MONTH_DAY_RE.match(src, end)) and 1 <= int(m.group(1)) <= 31:
+            said = f"{_day(int(m.group(1)))} {name}"
+            if m.group(2):
+                said += f" {numbers.year(int(m.group(2)))}"
+            return said, m.end(), False
+        return name, end, False
 
     def _url(self, url: str) -> str:
         """Read the address as people say it: www.bbc.com/urdu → بی بی سی ڈاٹ کام سلیش اردو; a long path
@@ -643,16 +727,16 @@ class Normalizer:
             low = part.lower()
             if low in WEB_LABELS:
                 words.append(WEB_LABELS[low])
-            elif found := self.lexicon.lookup(part):
+            elif found := self.lexicon.lookup(part) or self.lexicon.lookup(part.upper()):  # nadra.gov.pk
                 words.append(found)
             elif len(low) <= 3 or not VOWELS_RE.search(low):
                 words.append(spell(low))
             elif english.is_english(low):
-                words.append(read_latin(low, self.lexicon.lookup, self.roman.read))
+                words.append(read_latin(low, self.lexicon.lookup, self.roman))
             elif pieces := _english_pieces(low, self.lexicon.lookup):
-                words.append(" ".join(read_latin(p, self.lexicon.lookup, self.roman.read) for p in pieces))
+                words.append(" ".join(read_latin(p, self.lexicon.lookup, self.roman) for p in pieces))
             else:
-                words.append(read_latin(low, self.lexicon.lookup, self.roman.read))
+                words.append(read_latin(low, self.lexicon.lookup, self.roman))
         return " ".join(w for w in words if w)
 
 
@@ -672,15 +756,72 @@ def _english_pieces(word: str, lookup) -> list[str] | None:
     return None
 
 
-PREVIOUS_LATIN_RE = re.compile(r"([A-Za-z]+)\s+$")
+PREVIOUS_LATIN_RE = re.compile(r"([A-Za-z]+)[\s-]+$")
+# The Arabic article inside South Asian names, however it is romanised (ul, ud, ur, al …), and the name part
+# it joins (Haq, Din, Rehman): ضیاء الحق, شمس الدین, فضل الرحمان.
+ARABIC_ARTICLES = {"ul", "ud", "ur", "uz", "al"}
+ARTICLE_NAME_RE = re.compile(r"[\s-]+([A-Z][a-z]+)(?![A-Za-z])")
 MODEL_NUMBER_RE = re.compile(r"\s(\d{1,3})(?![\d.,:/%A-Za-z])")
 
 
-def _agreement(rest: str) -> int:
+def _latin_month(token: str, src: str, end: int) -> int | None:
+    """The month a Latin word names, or None: December → 12; May and Dec only beside a number."""
+    low = token.lower()
+    month = LATIN_MONTHS.get(low) or LATIN_MONTH_SHORT.get(low)
+    if month is None or not token[0].isupper():
+        return None
+    if low in MONTH_NEEDS_NUMBER:
+        start = end - len(token)
+        beside = MONTH_DAY_RE.match(src, end) or MONTH_YEAR_RE.match(src, end) or PREVIOUS_NUMBER_RE.search(
+            src, max(0, start - 12), start)
+        if not beside:
+            return None
+    return month
+
+
+def _month_follows(rest: str) -> bool:
+    """A month name (Urdu, Hijri or English) starts `rest`: the number before it is a day."""
+    if (nxt := NEXT_WORD_RE.match(rest)) and (nxt.group(1) in MONTHS or nxt.group(1) in HIJRI_MONTHS):
+        return True
+    latin = NEXT_LATIN_RE.match(rest)
+    return bool(latin) and latin.group(1).lower() in LATIN_MONTHS.keys() | LATIN_MONTH_SHORT.keys()
+
+
+def _day(n: int) -> str:
+    return "یکم" if n == 1 else numbers.cardinal(n)
+
+
+def _counted(rest: str) -> bool:
+    """A count noun, a unit or % follows: the number before it is a quantity (ہیلپ لائن 24 گھنٹے …)."""
+    nxt = NEXT_WORD_RE.match(rest)
+    return bool(nxt and nxt.group(1) in COUNT_NOUNS or UNIT_RE.match(rest) or PERCENT_RE.match(rest))
+
+
+def _half_amount_follows(rest: str) -> bool:
+    """A duration or an amount follows: the x.5 before it is read as ساڑھے x."""
+    if (nxt := NEXT_WORD_RE.match(rest)) and nxt.group(1) in HALF_NOUNS:
+        return True
+    if LATIN_SCALE_RE.match(rest):
+        return True
+    unit = UNIT_RE.match(rest)
+    return bool(unit) and unit.group(1) not in NOT_HALF_UNITS
+
+
+def _and_a_half(whole: int) -> str:
+    """1.5 ڈیڑھ, 2.5 ڈھائی, 7.5 ساڑھے سات; 0.5 آدھا."""
+    return {0: "آدھا", 1: "ڈیڑھ", 2: "ڈھائی"}.get(whole) or f"ساڑھے {numbers.cardinal(whole)}"
+
+
+# The words an ordinal agrees with, in either script: 4th Test کے → چوتھے (the Latin noun counts as a word).
+AGREEMENT_WORD_RE = re.compile(rf"[{URDU_LETTERS}]+|[A-Za-z][A-Za-z0-9]*")
+
+
+def _agreement(rest: str, lookup=None) -> int:
     """The ordinal's form for the words after it: 3rd سہ ماہی → تیسری (feminine); 2nd ٹیسٹ میچ میں → دوسرے
-    (oblique before a postposition); 1st → پہلا."""
-    words = re.findall(rf"[{LETTERS}]+", rest[:60])[:3]
-    if any(w in FEMININE_NOUNS for w in words[:2]):
+    and 4th Test کے → چوتھے (oblique before a postposition); 1st → پہلا. `lookup` gives a Latin word's Urdu
+    spelling (2nd innings → اننگز, feminine)."""
+    words = AGREEMENT_WORD_RE.findall(rest[:60])[:3]
+    if any(w in FEMININE_NOUNS or (lookup and lookup(w) in FEMININE_NOUNS) for w in words[:2]):
         return 1
     if any(w in POSTPOSITIONS for w in words[1:3]):
         return 2

@@ -69,6 +69,9 @@ def cardinal_words(n: int) -> list[str]:
 
 
 def cardinal(n: int) -> str:
+    """100 alone is سو; in compounds (120 ایک سو بیس, 1,100 ایک ہزار ایک سو) it is ایک سو (the spec, § 2)."""
+    if n == 100:
+        return HUNDRED
     return " ".join(cardinal_words(n))
 
 

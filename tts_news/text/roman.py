@@ -12,10 +12,12 @@ and the caller goes on to the English dictionary and the letter rules.
 from __future__ import annotations
 
 import math
-import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+from tts_news.text.cleanup import ascii_fold
 
 # Letter groups, longest first. Each option: (Urdu letters, cost). Vowels differ by place in the word.
 CONSONANTS: dict[str, list[tuple[str, float]]] = {
@@ -128,12 +130,18 @@ class RomanReader:
     def read(self, latin: str, names_only: bool = False) -> str | None:
         """The Urdu spelling of a roman-Urdu word or name; `names_only` for a word that is also English
         ("Camera" is not the Urdu word کامرہ, but "Karachi" is the listed name کراچی)."""
-        word = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode().lower()
+        found = self.match(latin, names_only)
+        return found.spelling if found else None
+
+    def match(self, latin: str, names_only: bool = False) -> Match | None:
+        """The cheapest known spelling with its evidence (how far it strays from the likeliest letters,
+        whether it is a listed name), for a caller that weighs it against an English reading."""
+        word = ascii_fold(latin).lower()
         if not 2 <= len(word) <= MAX_LETTERS or not word.isalpha():
             return None  # past MAX_LETTERS it is no name (and the search would grow with the length)
         return self._read(word, names_only)
 
-    def _search(self, word: str, names_only: bool) -> str | None:
+    def _search(self, word: str, names_only: bool) -> Match | None:
         budget = NAME_COST_PER_LETTER * len(word) + 0.5
         word_budget = WORD_COST_PER_LETTER * len(word) + 0.3
         best: list[tuple[float, str]] = []
@@ -142,7 +150,8 @@ class RomanReader:
             if not node.name and (names_only or cost > word_budget or len(word) < MIN_WORD or len(pieces) > 1):
                 return  # news vocabulary must match closely; only names are split or matched loosely
             score = cost - (NAME_BONUS if node.name else 0) - 0.1 * math.log10(node.count + 1)
-            best.append((score, " ".join(self.spaced.get(p, p) for p in pieces)))
+            letters_cost = cost - SPLIT_COST * (len(pieces) - 1)  # the fit of the letters, not the split
+            best.append((score, " ".join(self.spaced.get(p, p) for p in pieces), letters_cost, node.name, node.count))
 
         def walk(i: int, node: _Trie, spelled: str, done: list[str], cost: float, start: int) -> None:
             if cost > budget:
@@ -166,7 +175,56 @@ class RomanReader:
                 walk(i, self.trie, "", [spelled], cost + SPLIT_COST, i)
 
         walk(0, self.trie, "", [], 0.0, 0)
-        return min(best)[1] if best else None
+        if not best:
+            return None
+        _, spelling, cost, name, count = min(best)
+        return Match(spelling, round(cost, 3), name, count)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A known Urdu spelling for a Latin word: `cost` is how far its letters stray from the likeliest ones
+    (0 for Karachi → کراچی; 1.3 for Harris → حارث, which needs ح and ث), `name` whether a listed name,
+    `count` how often the spelling occurs in the news word list (محمد 41, حارث 0)."""
+
+    spelling: str
+    cost: float
+    name: bool
+    count: int = 0
+
+
+# The letters a roman-Urdu word most likely stands for, where no known word matches (a guess, and said so):
+# endings first, where roman Urdu is most regular: -an ان (Imran, Rizwan), -az از (Nawaz), -al ال (Bilal),
+# -eem/-een ی (Nadeem, Shaheen), -ad د with its short a unwritten (Arshad); d and t are dental (د ت),
+# never the English ڈ ٹ.
+GUESS_ENDINGS = (("aan", "ان"), ("an", "ان"), ("aaz", "از"), ("az", "از"), ("al", "ال"), ("ah", "ہ"))
+
+
+def guess(word: str) -> str:
+    """Arshad → ارشد, Nadeem → ندیم, Kamala → کملا, Zalmi → زلمی: each letter group's likeliest Urdu letters."""
+    word = ascii_fold(word).lower()
+    if not word.isalpha():
+        return ""
+    ending = ""
+    for latin, urdu in GUESS_ENDINGS:
+        # Only after a consonant, on a word long enough to have another syllable (Khan is no "-an" ending).
+        if word.endswith(latin) and len(word) - len(latin) >= 3 and word[-len(latin) - 1] not in "aeiouy":
+            word, ending = word[: -len(latin)], urdu
+            break
+    out = []
+    i = 0
+    while i < len(word):
+        if i > 0 and word[i] == word[i - 1] and word[i] not in "aeiouy":
+            i += 1  # Hassan, Bhatti: a doubled consonant is written once
+            continue
+        # A word-final vowel table only at the real end (not before the ending that was cut off).
+        pool = [o for o in _options(word, i, first=(i == 0)) if not (o[3] and (o[0] < len(word) or ending))]
+        if i > 0 and word[i] in "iu" and not word.startswith(("ii", "uu"), i) and i + 1 < len(word):
+            pool = [(i + 1, "", 0.0, False), *pool]  # short i and u go unwritten in Urdu (Bilal, Yasir)
+        j, urdu, _, _ = min(pool, key=lambda o: (o[2], -o[0]))
+        out.append(urdu)
+        i = j
+    return "".join(out) + ending
 
 
 def _known_words(user_names: Path | None) -> tuple[dict[str, int], set[str]]:

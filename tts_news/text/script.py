@@ -129,7 +129,7 @@ def _sub_sentence(text: str, base: int, norm: Normalized, a: int, b: int) -> Sen
     rng = norm.source_range(a, a + len(spoken)) or (0, len(text))
     src = text[rng[0] : rng[1]]
     spans = tuple(
-        Span(s.spoken_start - a, s.spoken_end - a, s.source_start - rng[0], s.source_end - rng[0])
+        Span(s.spoken_start - a, s.spoken_end - a, s.source_start - rng[0], s.source_end - rng[0], s.uncertain)
         for s in norm.spans
         if s.spoken_start >= a and s.spoken_end <= a + len(spoken)
     )
