@@ -7,7 +7,6 @@ audio is rendered again, so podcast apps and browser caches never mix two render
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -18,6 +17,7 @@ from tts_news.audio.sidecars import CHAPTERS, MP3, TRANSCRIPT, VTT
 from tts_news.core.errors import NotFound
 from tts_news.jobs.library import Job
 from tts_news.jobs.streams import job_stream
+from tts_news.text.cleanup import ascii_fold
 from tts_news.web.common import service
 
 bp = Blueprint("media", __name__)
@@ -77,7 +77,7 @@ def download_name(title: str, job_id: str, suffix: str) -> str:
 def ascii_download_name(job: Job, suffix: str) -> str:
     """The name for clients that read only the plain `filename` (gPodder does): a title written mostly in
     Latin letters as itself, else tts-news-DATE-ID — never blank, never only spaces."""
-    folded = unicodedata.normalize("NFKD", job.title).encode("ascii", "ignore").decode()
+    folded = ascii_fold(job.title)
     words = re.findall(r"[A-Za-z0-9]+", folded)
     latin = sum(len(w) for w in words)
     if latin >= MIN_ASCII_NAME and latin * 2 >= sum(ch.isalnum() for ch in job.title):

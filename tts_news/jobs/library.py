@@ -322,6 +322,13 @@ class Library:
                                  chapters=chapters, size=size, warnings=warnings, finished=now,
                                  version=job.version + 1, published_at=job.published_at or now) == 1
 
+    def set_published(self, job_id: str, published: bool) -> Job:
+        """An editor's decision: the job's episode is in the public feed and list, or not."""
+        self.get(job_id)
+        with self._db() as db:
+            db.execute("UPDATE jobs SET published = ?, updated = ? WHERE id = ?", (int(published), time.time(), job_id))
+        return self.get(job_id)
+
     def cancel(self, job_id: str) -> bool:
         """Stop a queued or running job: its worker notices at the next sentence and lets it go."""
         now = time.time()

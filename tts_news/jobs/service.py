@@ -128,6 +128,10 @@ class Service:
         self._send(job.id)
         return job
 
+    def publish(self, job_id: str, published: bool = True) -> Job:
+        """Put a job's episode in the public feed and list, or take it out (its files stay)."""
+        return self.library.set_published(job_id, published)
+
     def delete(self, job_id: str) -> None:
         """An editor removes a job: its record, episode files and any live stream; the feed drops it."""
         self.library.delete(job_id)
