@@ -34,6 +34,14 @@ COQUI_HEAD = 'name = "x"\nlabel = "x"\nengine = "coqui"\nlanguage = "ur"\nlicens
     (COQUI_HEAD + '[coqui]\npath = "m"\nruntime = "gpu"', "runtime must be one of auto, onnx, torch"),
     (COQUI_HEAD + '[coqui]\npath = "m"\nlength_scale = 0', "length_scale must be a number above 0"),
     (COQUI_HEAD + '[coqui]\npath = "m"\nnoise_scale = true', "noise_scale must be a number of at least 0"),
+    (COQUI_HEAD + '[coqui]\npath = "m"\nnoise_scale_dp = -0.5', "noise_scale_dp must be a number of at least 0"),
+    (COQUI_HEAD + '[coqui]\nmodel = "tts_models/../../etc"', "model must be a Coqui model name"),
+    (COQUI_HEAD + "coqui = 3", "[coqui] must be a table"),
+    (COQUI_HEAD.replace('"coqui"', '"espeak"') + "[espeak]\nvoice = 1", "[espeak] voice must be a string"),
+    (COQUI_HEAD + 'max_chars = 19\n[coqui]\npath = "m"', "'max_chars' must be a whole number of at least 20"),
+    (COQUI_HEAD + 'max_chars = 40.0\n[coqui]\npath = "m"', "'max_chars' must be a whole number of at least 20"),
+    (COQUI_HEAD.replace("16000", "0") + '[coqui]\npath = "m"', "'sample_rate' must be positive"),
+    (COQUI_HEAD.replace("16000", "true") + '[coqui]\npath = "m"', "'sample_rate' must be a int, not bool"),
 ])
 def test_a_bad_voice_file_is_reported_by_name_with_what_is_wrong(tmp_path, body, message):
     path = tmp_path / "bad.toml"
