@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from conftest import tarball, write_voice
+from conftest import PROJECT_ROOT, tarball, write_voice
 
 from tts_news.core.errors import UserError, VoiceUnavailable
 from tts_news.voice.catalog import all_voices, get_voice, load_voice_file
@@ -124,3 +126,39 @@ def test_an_explicitly_chosen_missing_voice_is_an_error(settings, tiny_vits, tmp
     write_voice(settings.user_voices_dir, "gone", tmp_path / "nowhere")
     with pytest.raises(VoiceUnavailable):
         choose_voice(settings, "gone")
+
+
+def test_a_voice_folder_lands_whole_or_not_at_all(tmp_path):
+    from tts_news.core.files import staged_dir
+
+    target = tmp_path / "models" / "voice"
+    with staged_dir(target) as staging:
+        (staging / "config.json").write_text("{}")
+        assert not target.exists()  # not under its name until it is complete
+    assert (target / "config.json").is_file()
+    with pytest.raises(RuntimeError), staged_dir(target, replace=True) as staging:
+        (staging / "half.pth").write_bytes(b"x")
+        raise RuntimeError("disk full")
+    assert sorted(p.name for p in target.iterdir()) == ["config.json"]  # the old one stays
+    with staged_dir(target, replace=True) as staging:
+        (staging / "model.pth").write_bytes(b"new")
+    assert sorted(p.name for p in target.iterdir()) == ["model.pth"]  # replaced whole
+    assert [p.name for p in target.parent.iterdir()] == ["voice"]  # no staging or old folder left
+
+
+def test_a_concurrent_writer_that_finishes_first_wins_and_the_other_gives_way(tmp_path):
+    from tts_news.core.files import staged_dir
+
+    target = tmp_path / "onnx" / "key"
+    with staged_dir(target) as mine:
+        (mine / "model.onnx").write_bytes(b"mine")
+        with staged_dir(target) as theirs:  # another worker's export, finished while mine runs
+            (theirs / "model.onnx").write_bytes(b"theirs")
+    assert (target / "model.onnx").read_bytes() == b"theirs"
+    assert [p.name for p in target.parent.iterdir()] == ["key"]
+
+
+def test_staged_folders_are_made_by_the_one_helper():
+    by_hand = [str(p) for p in (PROJECT_ROOT / "tts_news").rglob("*.py")
+               if p.name != "files.py" and re.search(r"mkdtemp\(|\.rename\(|os\.rename", p.read_text())]
+    assert by_hand == []

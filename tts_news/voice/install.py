@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tts_news.core.config import Settings
 from tts_news.core.errors import UserError, VoiceUnavailable
+from tts_news.core.files import staged_dir
 from tts_news.voice.catalog import FALLBACK_VOICE, Voice, get_voice
 
 log = logging.getLogger(__name__)
@@ -69,20 +70,12 @@ def _model_root(folder: Path) -> Path:
 
 
 def _install_folder(voice: Voice, unpacked: Path, settings: Settings) -> Path:
-    """Move a complete model folder into place in one rename, so a half-copied voice never looks installed."""
+    """Put a complete model folder in place by one rename (replacing an older install), so a
+    half-copied voice never looks installed."""
     target = voice.model_dir(settings)
     root = _model_root(unpacked)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    shutil.copytree(root, staging, dirs_exist_ok=True)
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    staging.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    with staged_dir(target, replace=True) as staging:
+        shutil.copytree(root, staging, dirs_exist_ok=True)
     return target
 
 
