@@ -115,7 +115,7 @@ def open_settings(settings, monkeypatch):
 
 @pytest.mark.parametrize("page", sorted(ARTICLE_PARAGRAPHS))
 def test_extraction_keeps_every_article_paragraph_and_none_of_the_furniture(site, open_settings, page):
-    from tts_news.core.http import article_from_url
+    from tts_news.text.sources import article_from_url
 
     article = article_from_url(f"{site}/{page}", open_settings)
     lines = article.text.splitlines()

@@ -40,7 +40,7 @@ def cmd_synth(args, settings: Settings) -> int:
     from tts_news.voice.install import choose_voice
 
     if re.match(r"https?://", args.input, re.I):  # a web page: its article, fetched and extracted
-        from tts_news.core.http import article_from_url
+        from tts_news.text.sources import article_from_url
 
         article = article_from_url(args.input, settings)
         print(f"tts-news: {article.url}: {article.title or 'untitled'}", file=sys.stderr)

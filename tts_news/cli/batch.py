@@ -18,8 +18,9 @@ from tts_news.cli.manifest import EPISODE_SUFFIXES, Manifest, digest_of
 from tts_news.core.config import Settings
 from tts_news.core.errors import NewsError, UserError
 from tts_news.core.files import copy_atomic
-from tts_news.text.article import Article, Outcome, parse_since, read_articles, read_feed_articles
+from tts_news.text.article import Article, Outcome, parse_since, read_articles
 from tts_news.text.normalize import TextWarning
+from tts_news.text.sources import read_feed_articles
 
 log = logging.getLogger(__name__)
 

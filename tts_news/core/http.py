@@ -1,4 +1,4 @@
-"""Articles from the web: a guarded fetch, and the article extracted from the page with trafilatura.
+"""Pages from the web, fetched guarded (the articles in them: `tts_news.text.sources`).
 
 The fetch takes only http(s); every connection is checked on the address it actually connected to (so a
 name that resolves to 127.0.0.1, or re-resolves between check and use, is still refused), on every
@@ -23,7 +23,6 @@ USER_AGENT = "tts-news/0.1 (Urdu news to audio; +https://github.com/tts-news)"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml", "application/rdf+xml",
               "application/feed+json")
-MIN_ARTICLE_CHARS = 40
 
 
 class FetchError(UserError):
@@ -56,13 +55,6 @@ class Fetched:
     url: str  # after redirects
     content_type: str
     body: bytes
-
-
-@dataclass(frozen=True)
-class WebArticle:
-    url: str
-    title: str
-    text: str  # title line, then a paragraph per line: the form every article takes here
 
 
 def check_address(address: str, allow_private: bool) -> None:
@@ -172,24 +164,3 @@ def fetch(url: str, settings: Settings, accept: tuple[str, ...] = HTML_TYPES, ma
         finally:
             response.release_conn()
     raise FetchError(f"more than {MAX_REDIRECTS} redirects", urdu="بہت زیادہ ری ڈائریکٹ۔")
-
-
-def extract(page: Fetched) -> WebArticle:
-    """The article in a page: its title and paragraphs; navigation, captions and credits left out."""
-    import trafilatura
-
-    doc = trafilatura.bare_extraction(page.body, url=page.url, include_comments=False, include_tables=False,
-                                      include_images=False, include_links=False, favor_precision=True,
-                                      with_metadata=True)
-    text = (doc.text if doc is not None else "") or ""
-    title = ((doc.title if doc is not None else "") or "").strip()
-    paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
-    if paragraphs and title and paragraphs[0] == title:
-        paragraphs = paragraphs[1:]
-    if sum(len(p) for p in paragraphs) < MIN_ARTICLE_CHARS:
-        raise NotAnArticle(f"{page.url} has no article text that could be found")
-    return WebArticle(page.url, title, "\n".join([title, *paragraphs] if title else paragraphs))
-
-
-def article_from_url(url: str, settings: Settings) -> WebArticle:
-    return extract(fetch(url, settings))

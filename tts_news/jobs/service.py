@@ -189,7 +189,7 @@ class Service:
                    client: str | None = None, source: str = "web") -> Job:
         """An article from a web page: fetched (guarded), extracted, then queued like pasted text; the job
         keeps the page's address."""
-        from tts_news.core.http import article_from_url
+        from tts_news.text.sources import article_from_url
 
         self.check_voice(voice)
         self.check_room(client)  # refuse before fetching, not after
