@@ -83,6 +83,7 @@ def test_voices_pull_downloads_and_installs_atomically(settings, fairseq_mms, fi
     file_server.routes["/urd-script_arabic.tar.gz"] = tarball(fairseq_mms, "urd-script_arabic")
     settings.download_base_url = file_server.url
     settings.offline = False
+    settings.fetch_allow_private = True  # the file server is on 127.0.0.1
     voice = get_voice(settings, "mms-urdu")
     seen = []
     path = pull_voice(voice, settings, progress=lambda done, total: seen.append((done, total)))
@@ -96,6 +97,7 @@ def test_an_interrupted_download_never_looks_installed(settings, tiny_vits, file
     file_server.truncate.add("/urd-script_arabic.tar.gz")
     settings.download_base_url = file_server.url
     settings.offline = False
+    settings.fetch_allow_private = True  # the file server is on 127.0.0.1
     voice = get_voice(settings, "mms-urdu")
     with pytest.raises(VoiceUnavailable):
         pull_voice(voice, settings)
