@@ -175,7 +175,7 @@ def test_with_redis_the_articles_go_to_the_workers(settings, redis_url, tmp_path
 
 
 def test_markdown_loses_its_markup_but_no_words():
-    from tts_news.text.article import strip_markdown
+    from tts_news.text.markup import markdown_to_text
 
     text = "## سرخی\n\n> اقتباس **اہم** ہے\n- نکتہ [ربط کا متن](https://x.pk)\n![تصویر میں وزیراعظم](a.jpg)\n---\n"
-    assert strip_markdown(text).split() == "سرخی اقتباس اہم ہے نکتہ ربط کا متن تصویر میں وزیراعظم".split()
+    assert markdown_to_text(text).split() == "سرخی اقتباس اہم ہے نکتہ ربط کا متن تصویر میں وزیراعظم".split()

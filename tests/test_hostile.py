@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import os
 import re
 import signal
+import socketserver
 import stat
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 import xml.etree.ElementTree as ET
+from contextlib import suppress
 
 import numpy as np
 import pytest
@@ -227,8 +231,55 @@ def test_voice_downloads_are_capped_in_bytes(tmp_path, monkeypatch, file_server)
 
     file_server.routes["/big.tar.gz"] = b"x" * 300_000
     monkeypatch.setattr(voices, "MAX_DOWNLOAD_BYTES", 100_000)
-    with pytest.raises(VoiceUnavailable, match="100,000"):
-        voices._download(f"{file_server.url}/big.tar.gz", tmp_path / "dl", None)
+    local = Settings.from_env({}, fetch_allow_private=True)  # the file server is on 127.0.0.1
+    with pytest.raises(VoiceUnavailable, match="is 300,000 bytes; the limit is 100,000"):
+        voices._download(f"{file_server.url}/big.tar.gz", tmp_path / "dl", local, None)
+
+
+def test_a_voice_download_without_a_declared_length_is_stopped_at_the_cap(tmp_path, monkeypatch):
+    from tts_news.core.errors import VoiceUnavailable
+    from tts_news.voice import install as voices
+
+    class Endless(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"  # no Content-Length: the body ends when the server hangs up
+
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.end_headers()
+            with suppress(OSError):  # the client hangs up first
+                for _ in range(100):
+                    self.wfile.write(b"x" * 10_000)
+
+        def log_message(self, *args):
+            pass
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Endless)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(voices, "MAX_DOWNLOAD_BYTES", 100_000)
+    seen = []
+    try:
+        with pytest.raises(VoiceUnavailable, match="is larger than 100,000 bytes; stopped"):
+            voices._download(f"http://127.0.0.1:{server.server_address[1]}/endless.tar.gz", tmp_path / "dl",
+                             Settings.from_env({}, fetch_allow_private=True), lambda done, total: seen.append(total))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen and set(seen) == {None}  # progress without a total: none was declared
+    assert (tmp_path / "dl").stat().st_size <= 100_000 + 2**16  # stopped within a chunk of the cap
+
+
+def test_voice_downloads_are_guarded_like_every_fetch(settings, file_server):
+    from tts_news.core.errors import VoiceUnavailable
+    from tts_news.voice.catalog import get_voice
+    from tts_news.voice.install import pull_voice
+
+    file_server.routes["/urd-script_arabic.tar.gz"] = b"not reached"
+    online = settings.replace(offline=False, download_base_url=file_server.url)
+    assert not online.fetch_allow_private
+    with pytest.raises(VoiceUnavailable, match="127.0.0.1 is not a public internet address"):
+        pull_voice(get_voice(online, "mms-urdu"), online)
+    assert file_server.requested == []  # refused before connecting
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

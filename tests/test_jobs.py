@@ -343,7 +343,8 @@ def test_a_worker_loads_its_voice_model_once_at_start_not_per_job(tiny_voice):
 def test_a_failed_voice_download_is_not_tried_again_for_every_job(settings, file_server):
     from tts_news.jobs.worker import start_embedded_worker
 
-    online = Settings.from_env(offline=False, download_base_url=file_server.url)  # the server has no voice
+    online = Settings.from_env(offline=False, download_base_url=file_server.url,  # the server has no voice
+                               fetch_allow_private=True)  # it is on 127.0.0.1
     queue = Service(online)
     stop = start_embedded_worker(queue.settings, queue.library, queue.queue)
     try:

@@ -9,7 +9,7 @@ import pytest
 
 from tts_news.render.newsroom import normalizer_for
 from tts_news.text import english
-from tts_news.text.article import strip_markdown
+from tts_news.text.markup import markdown_to_text
 from tts_news.text.normalize import Normalizer, is_sayable
 from tts_news.text.script import build_script
 
@@ -57,7 +57,7 @@ def test_text_with_angle_brackets_is_not_taken_for_html():
 def test_markdown_is_parsed_not_pattern_matched():
     text = ("# سرخی\n\n1. پہلا نکتہ\n2. دوسرا *اہم* نکتہ\n\n| شہر | درجہ |\n|---|---|\n| لاہور | 40 |\n\n"
             "`کوڈ` اور [ربط](https://x.pk \"عنوان\") اور ***زور***\n\n    بلاک\n")
-    lines = strip_markdown(text).splitlines()
+    lines = markdown_to_text(text).splitlines()
     assert lines[0] == "سرخی"
     assert "پہلا نکتہ" in lines and "دوسرا اہم نکتہ" in lines
     joined = " ".join(lines)

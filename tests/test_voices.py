@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from conftest import tarball, write_voice
+from conftest import PROJECT_ROOT, tarball, write_voice
 
 from tts_news.core.errors import UserError, VoiceUnavailable
 from tts_news.voice.catalog import all_voices, get_voice, load_voice_file
@@ -34,6 +36,14 @@ COQUI_HEAD = 'name = "x"\nlabel = "x"\nengine = "coqui"\nlanguage = "ur"\nlicens
     (COQUI_HEAD + '[coqui]\npath = "m"\nruntime = "gpu"', "runtime must be one of auto, onnx, torch"),
     (COQUI_HEAD + '[coqui]\npath = "m"\nlength_scale = 0', "length_scale must be a number above 0"),
     (COQUI_HEAD + '[coqui]\npath = "m"\nnoise_scale = true', "noise_scale must be a number of at least 0"),
+    (COQUI_HEAD + '[coqui]\npath = "m"\nnoise_scale_dp = -0.5', "noise_scale_dp must be a number of at least 0"),
+    (COQUI_HEAD + '[coqui]\nmodel = "tts_models/../../etc"', "model must be a Coqui model name"),
+    (COQUI_HEAD + "coqui = 3", "[coqui] must be a table"),
+    (COQUI_HEAD.replace('"coqui"', '"espeak"') + "[espeak]\nvoice = 1", "[espeak] voice must be a string"),
+    (COQUI_HEAD + 'max_chars = 19\n[coqui]\npath = "m"', "'max_chars' must be a whole number of at least 20"),
+    (COQUI_HEAD + 'max_chars = 40.0\n[coqui]\npath = "m"', "'max_chars' must be a whole number of at least 20"),
+    (COQUI_HEAD.replace("16000", "0") + '[coqui]\npath = "m"', "'sample_rate' must be positive"),
+    (COQUI_HEAD.replace("16000", "true") + '[coqui]\npath = "m"', "'sample_rate' must be a int, not bool"),
 ])
 def test_a_bad_voice_file_is_reported_by_name_with_what_is_wrong(tmp_path, body, message):
     path = tmp_path / "bad.toml"
@@ -73,6 +83,7 @@ def test_voices_pull_downloads_and_installs_atomically(settings, fairseq_mms, fi
     file_server.routes["/urd-script_arabic.tar.gz"] = tarball(fairseq_mms, "urd-script_arabic")
     settings.download_base_url = file_server.url
     settings.offline = False
+    settings.fetch_allow_private = True  # the file server is on 127.0.0.1
     voice = get_voice(settings, "mms-urdu")
     seen = []
     path = pull_voice(voice, settings, progress=lambda done, total: seen.append((done, total)))
@@ -86,6 +97,7 @@ def test_an_interrupted_download_never_looks_installed(settings, tiny_vits, file
     file_server.truncate.add("/urd-script_arabic.tar.gz")
     settings.download_base_url = file_server.url
     settings.offline = False
+    settings.fetch_allow_private = True  # the file server is on 127.0.0.1
     voice = get_voice(settings, "mms-urdu")
     with pytest.raises(VoiceUnavailable):
         pull_voice(voice, settings)
@@ -116,3 +128,39 @@ def test_an_explicitly_chosen_missing_voice_is_an_error(settings, tiny_vits, tmp
     write_voice(settings.user_voices_dir, "gone", tmp_path / "nowhere")
     with pytest.raises(VoiceUnavailable):
         choose_voice(settings, "gone")
+
+
+def test_a_voice_folder_lands_whole_or_not_at_all(tmp_path):
+    from tts_news.core.files import staged_dir
+
+    target = tmp_path / "models" / "voice"
+    with staged_dir(target) as staging:
+        (staging / "config.json").write_text("{}")
+        assert not target.exists()  # not under its name until it is complete
+    assert (target / "config.json").is_file()
+    with pytest.raises(RuntimeError), staged_dir(target, replace=True) as staging:
+        (staging / "half.pth").write_bytes(b"x")
+        raise RuntimeError("disk full")
+    assert sorted(p.name for p in target.iterdir()) == ["config.json"]  # the old one stays
+    with staged_dir(target, replace=True) as staging:
+        (staging / "model.pth").write_bytes(b"new")
+    assert sorted(p.name for p in target.iterdir()) == ["model.pth"]  # replaced whole
+    assert [p.name for p in target.parent.iterdir()] == ["voice"]  # no staging or old folder left
+
+
+def test_a_concurrent_writer_that_finishes_first_wins_and_the_other_gives_way(tmp_path):
+    from tts_news.core.files import staged_dir
+
+    target = tmp_path / "onnx" / "key"
+    with staged_dir(target) as mine:
+        (mine / "model.onnx").write_bytes(b"mine")
+        with staged_dir(target) as theirs:  # another worker's export, finished while mine runs
+            (theirs / "model.onnx").write_bytes(b"theirs")
+    assert (target / "model.onnx").read_bytes() == b"theirs"
+    assert [p.name for p in target.parent.iterdir()] == ["key"]
+
+
+def test_staged_folders_are_made_by_the_one_helper():
+    by_hand = [str(p) for p in (PROJECT_ROOT / "tts_news").rglob("*.py")
+               if p.name != "files.py" and re.search(r"mkdtemp\(|\.rename\(|os\.rename", p.read_text())]
+    assert by_hand == []

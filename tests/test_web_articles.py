@@ -6,6 +6,7 @@ import http.server
 import json
 import re
 import socketserver
+import ssl
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ import pytest
 from conftest import wait_for_job
 
 from tts_news.core.config import Settings
-from tts_news.core.http import AddressNotAllowed, check_address, fetch
+from tts_news.core.http import AddressNotAllowed, FetchError, check_address, fetch
 from tts_news.jobs.service import Service
 from tts_news.web import create_app
 
@@ -115,7 +116,7 @@ def open_settings(settings, monkeypatch):
 
 @pytest.mark.parametrize("page", sorted(ARTICLE_PARAGRAPHS))
 def test_extraction_keeps_every_article_paragraph_and_none_of_the_furniture(site, open_settings, page):
-    from tts_news.core.http import article_from_url
+    from tts_news.text.sources import article_from_url
 
     article = article_from_url(f"{site}/{page}", open_settings)
     lines = article.text.splitlines()
@@ -258,3 +259,60 @@ def test_feeds_come_from_the_settings_when_none_are_given(site, open_settings, t
                            "espeak-urdu"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "2 rendered" in done.stdout
+
+
+def test_voice_downloads_take_the_same_guarded_road(site, open_settings, settings, tmp_path):
+    from tts_news.core import http as fetching
+    from tts_news.core.errors import VoiceUnavailable
+    from tts_news.voice.install import _download
+
+    seen = []
+    _download(f"{site}/moved", tmp_path / "a", open_settings, lambda done, total: seen.append((done, total)))
+    page = (PAGES / "bbc-like.html").read_bytes()
+    assert (tmp_path / "a").read_bytes() == page and seen[-1] == (len(page), len(page))  # the redirect followed
+
+    real = fetching.check_address
+    calls = []
+
+    def first_allowed(address, allow_private):
+        calls.append(address)
+        real(address, allow_private=len(calls) == 1)
+
+    try:
+        fetching.check_address = first_allowed
+        with pytest.raises(VoiceUnavailable, match="not a public internet address"):
+            _download(f"{site}/to-loopback", tmp_path / "b", settings, None)
+    finally:
+        fetching.check_address = real
+    assert len(calls) == 2  # each hop checked
+
+
+@pytest.fixture
+def tls_site(tmp_path, monkeypatch):
+    """An HTTPS news site on 127.0.0.1 whose certificate names only "localhost", trusted by this process."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # OpenSSL's default trust store, as urllib3 loads it
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    names = []
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    handler = type("TlsSite", (NewsSite,), {})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], names
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_is_spoken_to_by_name_on_the_checked_address(tls_site, open_settings):
+    port, names = tls_site
+    page = fetch(f"https://localhost:{port}/amp.html", open_settings)  # connected to 127.0.0.1, as "localhost"
+    assert page.url == f"https://localhost:{port}/amp.html" and b"</html>" in page.body
+    assert names == ["localhost"]  # SNI carried the name
+    with pytest.raises(FetchError, match="doesn.t match .localhost."):  # the certificate is checked by name
+        fetch(f"https://127.0.0.1:{port}/amp.html", open_settings)

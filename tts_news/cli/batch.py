@@ -22,8 +22,9 @@ from tts_news.core.files import copy_atomic
 from tts_news.jobs.library import Library
 from tts_news.jobs.service import Service
 from tts_news.render.renderer import Renderer
-from tts_news.text.article import Article, Outcome, parse_since, read_articles, read_feed_articles
+from tts_news.text.article import Article, Outcome, parse_since, read_articles
 from tts_news.text.normalize import TextWarning
+from tts_news.text.sources import read_feed_articles
 from tts_news.voice.catalog import get_voice
 from tts_news.voice.install import choose_voice
 

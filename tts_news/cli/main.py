@@ -12,10 +12,10 @@ from pathlib import Path
 from tts_news.cli import batch, bench, serve, worker
 from tts_news.core.config import Settings
 from tts_news.core.errors import NewsError, UserError
-from tts_news.core.http import article_from_url
 from tts_news.render.newsroom import normalizer_for
 from tts_news.render.renderer import Renderer
 from tts_news.text.article import read_article
+from tts_news.text.sources import article_from_url
 from tts_news.voice.catalog import all_voices, get_voice
 from tts_news.voice.install import choose_voice, install_voice, pull_voice
 

@@ -16,7 +16,6 @@ from huey.api import Result
 
 from tts_news.core.config import Settings
 from tts_news.core.errors import InsufficientStorage, QueueFull, TooLarge, TooManyQueued, UserError, VoiceUnavailable
-from tts_news.core.http import article_from_url
 from tts_news.jobs.library import Job, Library
 from tts_news.jobs.queue import Queue
 from tts_news.jobs.streams import Stream, job_stream, speech_stream
@@ -24,6 +23,7 @@ from tts_news.render.newsroom import normalizer_for
 from tts_news.text.article import check_article
 from tts_news.text.cleanup import xml_safe
 from tts_news.text.script import build_script, headline
+from tts_news.text.sources import article_from_url
 from tts_news.voice.catalog import SLOWEST_PACE_CHARS_PER_S, get_voice
 
 log = logging.getLogger(__name__)

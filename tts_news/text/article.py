@@ -1,21 +1,14 @@
-"""Where articles come from: a file or standard input, a folder of stories, news feeds — and the
-checks every article passes before it is read (something to say, within the limit)."""
+"""Where articles come from: a file or standard input, a folder of stories (web pages and news feeds:
+`sources`) — and the checks every article passes before it is read (something to say, within the limit)."""
 
 from __future__ import annotations
 
-import calendar
-import hashlib
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin
-
-import feedparser
 
 from tts_news.core.config import Settings
 from tts_news.core.errors import TooLarge, UserError
-from tts_news.core.http import FEED_TYPES, article_from_url, fetch
 from tts_news.text.markup import markdown_to_text
 
 ARTICLE_SUFFIXES = (".txt", ".md")
@@ -55,12 +48,6 @@ def check_article(text: str, settings: Settings) -> None:
         raise TooLarge(f"the article has {len(text):,} characters; the limit is {settings.max_article_chars:,}")
 
 
-def strip_markdown(text: str) -> str:
-    """A Markdown article as plain text a newsreader reads: parsed by markdown-it-py, markup gone,
-    words kept, each block its own paragraph."""
-    return markdown_to_text(text)
-
-
 @dataclass
 class Article:
     path: Path
@@ -93,44 +80,6 @@ def parse_since(text: str) -> float:
     return float(m.group(1)) * DURATION_UNITS[m.group(2)]
 
 
-def read_feed_articles(urls: list[str], since_s: float, settings: Settings,
-                       now: float | None = None) -> tuple[list[Article], list[Outcome]]:
-    """The items of RSS/Atom feeds published within `since_s`, newest first, each page fetched (guarded)
-    and its article extracted; a feed or page that fails is reported, the rest go on."""
-    cutoff = (now or time.time()) - since_s
-    found: dict[str, tuple[float, str]] = {}
-    bad: list[Outcome] = []
-    for url in urls:
-        try:
-            page = fetch(url, settings, accept=FEED_TYPES)
-        except UserError as err:
-            bad.append(Outcome(url, "failed", str(err)))
-            continue
-        parsed = feedparser.parse(page.body)
-        if not parsed.entries and parsed.get("bozo"):
-            bad.append(Outcome(url, "failed", f"not a readable RSS or Atom feed ({parsed.get('bozo_exception')})"))
-            continue
-        for entry in parsed.entries:
-            stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-            link = entry.get("link")
-            if not link or stamp is None:
-                continue
-            when = calendar.timegm(stamp)
-            if when >= cutoff:
-                found.setdefault(urljoin(page.url, link), (when, entry.get("title", "")))
-    articles = []
-    for link, (when, _) in sorted(found.items(), key=lambda kv: -kv[1][0]):
-        # A stable name per item: its time, then a digest of its address (a re-run finds it in the manifest).
-        name = time.strftime("%Y%m%d-%H%M", time.gmtime(when)) + "-" + hashlib.sha1(link.encode()).hexdigest()[:8]
-        try:
-            article = article_from_url(link, settings)
-        except UserError as err:
-            bad.append(Outcome(name, "failed", f"{link}: {err}"))
-            continue
-        articles.append(Article(Path(f"{name}.txt"), article.text, source_url=article.url))
-    return articles, bad
-
-
 def read_articles(folder: Path, max_chars: int | None = None) -> tuple[list[Article], list[Outcome]]:
     """The folder's .txt and .md articles; each checked for length before any Markdown is parsed."""
     articles, bad = [], []
@@ -140,7 +89,7 @@ def read_articles(folder: Path, max_chars: int | None = None) -> tuple[list[Arti
             if max_chars is not None and len(text) > max_chars:
                 raise TooLarge(f"{path}: {len(text):,} characters; the limit is {max_chars:,}")
             if path.suffix.lower() == ".md":
-                text = strip_markdown(text)
+                text = markdown_to_text(text)
                 if not text.strip():
                     raise UserError(f"{path}: the article is empty")
             articles.append(Article(path, text))

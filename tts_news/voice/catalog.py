@@ -1,7 +1,7 @@
 """Voices: `voices/*.toml` → Voice, and where a neural voice's weights live (getting them: `install`).
 
-A voice file names its engine and that engine's settings. Files are validated on load, and a bad
-file is reported by name with what is wrong. Coqui voices either name a model that is fetched into
+A voice file names its engine and that engine's settings. Files are validated on load (pydantic
+models: `VoiceFile`, then the engine's own table), and a bad file is reported by name with what is wrong. Coqui voices either name a model that is fetched into
 the data dir (`voices pull`), installed from a local archive (`voices install --from`), or point at a
 local Coqui model directory.
 """
@@ -15,6 +15,10 @@ import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from tts_news.core.config import Settings
 from tts_news.core.errors import UnknownVoice, UserError
@@ -32,7 +36,7 @@ FALLBACK_VOICE = "espeak-urdu"
 # (an episode's length at submission, a speech request's). Measured: espeak-urdu says 11.7–12.2 spoken
 # characters a second on the seed and corpus articles; MMS reads faster.
 SLOWEST_PACE_CHARS_PER_S = 11.0
-REQUIRED = {"name": str, "label": str, "engine": str, "language": str, "license": str, "sample_rate": int}
+MIN_MAX_CHARS = 20  # a voice must take at least a short clause in one call
 # Coqui model names: type/language/dataset/model, each part plain (no "..", no separators of its own).
 MODEL_NAME_RE = re.compile(r"[A-Za-z0-9_.+-]+(?:/[A-Za-z0-9_.+-]+){1,4}")
 
@@ -83,52 +87,113 @@ class Voice:
         )
 
 
-def _check(data: dict, path: Path) -> Voice:
-    def bad(message: str) -> UserError:
-        return UserError(f"voice file {path}: {message}")
+def _model_name(model: str) -> str:
+    if not MODEL_NAME_RE.fullmatch(model) or ".." in model.split("/"):
+        raise ValueError("not a Coqui model name")
+    return model
 
-    for key, kind in REQUIRED.items():
-        if key not in data:
-            raise bad(f"missing '{key}'")
-        if not isinstance(data[key], kind):
-            raise bad(f"'{key}' must be a {kind.__name__}, not {type(data[key]).__name__}")
-    if data["engine"] not in ENGINES:
-        raise bad(f"engine must be one of {', '.join(ENGINES)}, not {data['engine']!r}")
-    engine_settings = data.get(data["engine"], {})
+
+Scale = Annotated[float, Field(ge=0)]
+_STRICT = ConfigDict(strict=True, extra="allow")  # TOML's own types, no coercion (true is not 1); other keys kept
+
+
+class VoiceFile(BaseModel):
+    """The keys every voice file has (its engine's table is checked by that engine's model)."""
+
+    model_config = _STRICT
+
+    name: str
+    label: str
+    engine: Literal[ENGINES]
+    language: str
+    license: str
+    sample_rate: Annotated[int, Field(gt=0)]
+    version: Any = "1"
+    max_chars: Annotated[int, Field(ge=MIN_MAX_CHARS)] = DEFAULT_MAX_CHARS
+
+
+class CoquiTable(BaseModel):
+    """[coqui]: a Coqui model name (fetched into the data dir) or a local model directory, and how to run it."""
+
+    model_config = _STRICT
+
+    model: Annotated[str, AfterValidator(_model_name)] | None = None
+    path: str | None = None
+    runtime: Literal[RUNTIMES] = "auto"
+    noise_scale: Scale | None = None
+    length_scale: Annotated[float, Field(gt=0)] | None = None  # a length of 0 would say nothing at all
+    noise_scale_dp: Scale | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_or_path(cls, table: Any) -> Any:
+        if isinstance(table, dict) and not ({"model", "path"} & set(table)):
+            raise PydanticCustomError("model_or_path", MESSAGES["coqui", None])
+        return table
+
+
+class EspeakTable(BaseModel):
+    """[espeak]: espeak-ng's voice name (its rate and pitch the engine reads as numbers)."""
+
+    model_config = _STRICT
+
+    voice: str = "ur"
+
+
+ENGINE_TABLES: dict[str, type[BaseModel]] = {"coqui": CoquiTable, "espeak": EspeakTable}
+# What is wrong, by where pydantic found it: (table, key) → the line a newsroom reads.
+MESSAGES = {
+    (None, "engine"): f"engine must be one of {', '.join(ENGINES)}, not {{input!r}}",
+    (None, "sample_rate"): "'sample_rate' must be positive",
+    (None, "max_chars"): f"'max_chars' must be a whole number of at least {MIN_MAX_CHARS}",
+    ("coqui", None): "[coqui] needs 'model' (a Coqui model name) or 'path' (a local model directory)",
+    ("coqui", "model"): "[coqui] model must be a Coqui model name like tts_models/urd-script_arabic/fairseq/vits",
+    ("coqui", "path"): "[coqui] path must be a string (a local model directory)",
+    ("coqui", "runtime"): f"[coqui] runtime must be one of {', '.join(RUNTIMES)}",
+    ("coqui", "noise_scale"): "[coqui] noise_scale must be a number of at least 0",
+    ("coqui", "length_scale"): "[coqui] length_scale must be a number above 0",
+    ("coqui", "noise_scale_dp"): "[coqui] noise_scale_dp must be a number of at least 0",
+    ("espeak", "voice"): "[espeak] voice must be a string",
+}
+TYPE_ERRORS = ("string_type", "int_type", "float_type", "bool_type")
+
+
+def _problem(err: ValidationError, table: str | None) -> str:
+    """The first thing pydantic found wrong, in the words of MESSAGES."""
+    problem = err.errors()[0]
+    key = str(problem["loc"][0]) if problem["loc"] else None
+    if problem["type"] == "missing":
+        return f"missing '{key}'"
+    if table is None and problem["type"] in TYPE_ERRORS and key != "max_chars":
+        kind = VoiceFile.model_fields[key].annotation
+        return f"'{key}' must be a {getattr(kind, '__name__', kind)}, not {type(problem['input']).__name__}"
+    message = MESSAGES.get((table, key))
+    return message.format(input=problem["input"]) if message else f"{key}: {problem['msg']}"
+
+
+def _check(data: dict, path: Path) -> Voice:
+    try:
+        head = VoiceFile.model_validate(data)
+    except ValidationError as err:
+        raise UserError(f"voice file {path}: {_problem(err, None)}") from None
+    engine_settings = data.get(head.engine, {})
     if not isinstance(engine_settings, dict):
-        raise bad(f"[{data['engine']}] must be a table")
-    if data["engine"] == "coqui" and not ({"model", "path"} & set(engine_settings)):
-        raise bad("[coqui] needs 'model' (a Coqui model name) or 'path' (a local model directory)")
-    model = engine_settings.get("model")
-    if model is not None and (not isinstance(model, str) or not MODEL_NAME_RE.fullmatch(model)
-                              or ".." in model.split("/")):
-        raise bad("[coqui] model must be a Coqui model name like tts_models/urd-script_arabic/fairseq/vits")
-    if data["engine"] == "coqui" and engine_settings.get("runtime", "auto") not in RUNTIMES:
-        raise bad(f"[coqui] runtime must be one of {', '.join(RUNTIMES)}")
-    for scale in SCALES:
-        value = engine_settings.get(scale)
-        positive = scale == "length_scale"  # a length of 0 would say nothing at all
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0
-                                  or (positive and value == 0)):
-            raise bad(f"[coqui] {scale} must be a number {'above' if positive else 'of at least'} 0")
-    if data["engine"] == "espeak" and not isinstance(engine_settings.get("voice", "ur"), str):
-        raise bad("[espeak] voice must be a string")
-    max_chars = data.get("max_chars", DEFAULT_MAX_CHARS)
-    if not isinstance(max_chars, int) or max_chars < 20:
-        raise bad("'max_chars' must be a whole number of at least 20")
-    if data["sample_rate"] <= 0:
-        raise bad("'sample_rate' must be positive")
+        raise UserError(f"voice file {path}: [{head.engine}] must be a table")
+    try:
+        ENGINE_TABLES[head.engine].model_validate(engine_settings)
+    except ValidationError as err:
+        raise UserError(f"voice file {path}: {_problem(err, head.engine)}") from None
     return Voice(
-        name=data["name"],
-        label=data["label"],
-        engine=data["engine"],
-        language=data["language"],
-        license=data["license"],
-        sample_rate=data["sample_rate"],
+        name=head.name,
+        label=head.label,
+        engine=head.engine,
+        language=head.language,
+        license=head.license,
+        sample_rate=head.sample_rate,
         source=path,
-        version=str(data.get("version", "1")),
-        max_chars=max_chars,
-        settings=engine_settings,
+        version=str(head.version),
+        max_chars=head.max_chars,
+        settings=engine_settings,  # the table as written: engines read their own keys ("path" in it, or not)
     )
 
 

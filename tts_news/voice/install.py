@@ -8,24 +8,21 @@ import logging
 import shutil
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from tts_news.core import http
 from tts_news.core.config import Settings
 from tts_news.core.errors import UserError, VoiceUnavailable
+from tts_news.core.files import staged_dir
+from tts_news.core.http import DownloadProgress
 from tts_news.voice.catalog import FALLBACK_VOICE, Voice, get_voice
 
 log = logging.getLogger(__name__)
 
-DOWNLOAD_CHUNK = 1 << 16
 MAX_DOWNLOAD_BYTES = 2 * 2**30  # a voice archive (MMS Urdu is ~110 MB; large multi-speaker models ~1 GB)
 MAX_UNPACKED_BYTES = 4 * 2**30
 MAX_ARCHIVE_MEMBERS = 10_000
-
-
-ProgressFn = Callable[[int, int | None], None]  # (bytes so far, total or None)
 
 
 def _archive_url(voice: Voice, settings: Settings) -> str:
@@ -35,26 +32,18 @@ def _archive_url(voice: Voice, settings: Settings) -> str:
     return f"{settings.download_base_url.rstrip('/')}/{archive}"
 
 
-def _download(url: str, dest: Path, progress: ProgressFn | None) -> None:
+def _download(url: str, dest: Path, settings: Settings, progress: DownloadProgress | None) -> None:
+    """The archive at `url` into `dest`, through the guarded client every fetch uses (an address on
+    loopback or a private network only with TTS_NEWS_FETCH_ALLOW_PRIVATE)."""
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
-            total = response.headers.get("Content-Length")
-            total = int(total) if total and total.isdigit() else None
-            done = 0
-            if total is not None and total > MAX_DOWNLOAD_BYTES:
-                raise VoiceUnavailable(f"{url} is {total:,} bytes; a voice archive may be at most "
-                                       f"{MAX_DOWNLOAD_BYTES:,}")
-            while chunk := response.read(DOWNLOAD_CHUNK):
-                out.write(chunk)
-                done += len(chunk)
-                if done > MAX_DOWNLOAD_BYTES:
-                    raise VoiceUnavailable(f"{url} is larger than {MAX_DOWNLOAD_BYTES:,} bytes; stopped")
-                if progress:
-                    progress(done, total)
-    except (urllib.error.URLError, OSError, ValueError) as err:
-        raise VoiceUnavailable(f"download of {url} failed: {getattr(err, 'reason', err)}") from err
-    if total is not None and done != total:
-        raise VoiceUnavailable(f"download of {url} stopped after {done} of {total} bytes; run it again")
+        http.download(url, dest, settings, max_bytes=MAX_DOWNLOAD_BYTES, progress=progress)
+    except http.FetchTooLarge as err:
+        raise VoiceUnavailable(str(err)) from err
+    except http.FetchInterrupted as err:
+        raise VoiceUnavailable(f"download of {url} stopped after {err.done} of {err.total} bytes; "
+                               "run it again") from err
+    except (http.FetchError, OSError) as err:
+        raise VoiceUnavailable(f"download of {url} failed: {err}") from err
 
 
 def _model_root(folder: Path) -> Path:
@@ -69,20 +58,12 @@ def _model_root(folder: Path) -> Path:
 
 
 def _install_folder(voice: Voice, unpacked: Path, settings: Settings) -> Path:
-    """Move a complete model folder into place in one rename, so a half-copied voice never looks installed."""
+    """Put a complete model folder in place by one rename (replacing an older install), so a
+    half-copied voice never looks installed."""
     target = voice.model_dir(settings)
     root = _model_root(unpacked)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    shutil.copytree(root, staging, dirs_exist_ok=True)
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    staging.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    with staged_dir(target, replace=True) as staging:
+        shutil.copytree(root, staging, dirs_exist_ok=True)
     return target
 
 
@@ -114,7 +95,7 @@ def install_voice(voice: Voice, source: Path, settings: Settings) -> Path:
         return _install_folder(voice, Path(tmp), settings)
 
 
-def pull_voice(voice: Voice, settings: Settings, progress: ProgressFn | None = None) -> Path:
+def pull_voice(voice: Voice, settings: Settings, progress: DownloadProgress | None = None) -> Path:
     """`voices pull NAME`: download the voice's archive and install it atomically."""
     if not voice.downloadable:
         raise UserError(f"voice {voice.name} has nothing to download")
@@ -123,7 +104,7 @@ def pull_voice(voice: Voice, settings: Settings, progress: ProgressFn | None = N
     url = _archive_url(voice, settings)
     with tempfile.TemporaryDirectory(dir=_scratch(settings)) as tmp:
         archive = Path(tmp) / "download.tar.gz"
-        _download(url, archive, progress)
+        _download(url, archive, settings, progress)
         unpacked = Path(tmp) / "unpacked"
         _unpack(archive, unpacked)
         return _install_folder(voice, unpacked, settings)
@@ -135,7 +116,7 @@ def _scratch(settings: Settings) -> Path:
     return settings.models_dir
 
 
-def choose_voice(settings: Settings, name: str | None, progress: ProgressFn | None = None,
+def choose_voice(settings: Settings, name: str | None, progress: DownloadProgress | None = None,
                  notice: Callable[[str], None] = log.warning) -> Voice:
     """The voice to speak with. Asked-for voices must be available; the *default* neural voice is
     fetched if it can be, and otherwise espeak-urdu speaks, with a plain notice saying so."""

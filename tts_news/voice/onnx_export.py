@@ -15,13 +15,12 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from tts_news.core.files import staged_dir
 from tts_news.voice import decoder_rows
 from tts_news.voice.coqui import load_coqui_model
 from tts_news.voice.onnx_runtime import GRAPH_FILE, TOKENIZER_FILE, ExportUnavailable, VitsTokenizer
@@ -86,26 +85,18 @@ def ensure_export(model_dir: Path, files: list[Path], exports_dir: Path) -> Path
     target = exports_dir / export_key(files)
     if (target / GRAPH_FILE).is_file() and (target / TOKENIZER_FILE).is_file():
         return target
-    exports_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=exports_dir))
     try:
-        log.info("exporting %s to ONNX (once per checkpoint)", model_dir)
-        done = subprocess.run([sys.executable, "-m", "tts_news.voice.onnx_export", str(model_dir), str(staging)],
-                              capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S)
-        if done.returncode != 0:
-            lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-            raise ExportUnavailable(lines[-1] if lines else f"the exporter exited with {done.returncode}")
-        for line in done.stdout.splitlines():
-            log.info("ONNX export: %s", line)
-        try:
-            staging.rename(target)
-        except OSError:
-            if not (target / GRAPH_FILE).is_file():  # not another worker's export that won the race
-                raise
+        with staged_dir(target) as staging:  # another worker's export that gets there first wins
+            log.info("exporting %s to ONNX (once per checkpoint)", model_dir)
+            done = subprocess.run([sys.executable, "-m", "tts_news.voice.onnx_export", str(model_dir), str(staging)],
+                                  capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S)
+            if done.returncode != 0:
+                lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+                raise ExportUnavailable(lines[-1] if lines else f"the exporter exited with {done.returncode}")
+            for line in done.stdout.splitlines():
+                log.info("ONNX export: %s", line)
     except subprocess.TimeoutExpired as err:
         raise ExportUnavailable(f"the export took longer than {EXPORT_TIMEOUT_S} s") from err
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
