@@ -22,7 +22,7 @@ from tts_news.jobs.streams import job_stream, remove_speech_leftovers, speech_st
 from tts_news.render.renderer import Renderer
 from tts_news.text.normalize import TextWarning
 from tts_news.voice.catalog import Voice
-from tts_news.voice.install import ProgressFn, choose_voice
+from tts_news.voice.install import DownloadProgress, choose_voice
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class Worker:
         self._moved: dict[str, float] = {}  # job id → when its render last finished a sentence
 
     # -- voices ---------------------------------------------------------------------------------------
-    def choose_voice(self, name: str | None, notice=log.warning, progress: ProgressFn | None = None) -> Voice:
+    def choose_voice(self, name: str | None, notice=log.warning, progress: DownloadProgress | None = None) -> Voice:
         """The voice that will speak. A failed fetch of the default neural voice is not tried again for a
         while: meanwhile the fallback speaks."""
         settings = self.settings
