@@ -105,6 +105,14 @@ def test_the_bulletin_has_one_chapter_per_story_and_an_opening_with_the_date(set
     assert "up to date" in again.stdout
 
 
+def _recorded(out, stem: str) -> bool:
+    try:
+        entry = json.loads((out / ".tts-news-batch.json").read_text(encoding="utf-8")).get("articles", {}).get(stem, {})
+    except (OSError, ValueError):
+        return False
+    return entry.get("status") == "done"
+
+
 def test_an_interrupted_run_continues_where_it_stopped(settings, tmp_path):
     seed = SEED.read_text(encoding="utf-8")
     src = stories(tmp_path / "in", {"a.txt": STORIES["1-weather.txt"], "b.txt": seed, "c.txt": seed + "\nآخری۔"})
@@ -112,7 +120,7 @@ def test_an_interrupted_run_continues_where_it_stopped(settings, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "tts_news.cli", "batch", str(src), "-o", str(out), "--voice",
                              "espeak-urdu"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while not (out / "a.mp3").exists() and time.monotonic() < deadline:
+    while not _recorded(out, "a") and time.monotonic() < deadline:  # a is done: its MP3 in place and recorded
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
